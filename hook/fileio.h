@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Bounded reads: every input the hook takes has a size cap. */
+#pragma once
+
+#include <stddef.h>
+
+#include "error.h"
+
+/*
+ * Read all of fd into a NUL-terminated buffer. Fails with EFBIG when the
+ * input is larger than max. `what` names the input in error messages.
+ */
+int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *out_len,
+                    struct shm_error *err);
+
+/*
+ * Open dirfd/path as a regular file without following a symlink in its last
+ * component, and read it like read_fd_bounded(). ENOENT is returned silently
+ * enough for callers that treat a missing file as empty: the message is set,
+ * the caller decides whether it matters.
+ */
+int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_t *out_len,
+                      struct shm_error *err);
+
+/* Return 1 when buf[0..len) contains a NUL byte. */
+int has_nul_byte(const char *buf, size_t len);

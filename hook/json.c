@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "json.h"
+
+#include <errno.h>
+#include <string.h>
+
+/*
+ * One pass over the raw text before parsing: depth, NUL bytes and comments.
+ * Strings are skipped so brackets inside them do not count.
+ */
+static int json_prescan(const char *buf, size_t len, const char *what, struct shm_error *err)
+{
+        unsigned depth = 0;
+        bool in_string = false;
+
+        for (size_t i = 0; i < len; i++) {
+                char c = buf[i];
+                if (c == '\0')
+                        return shm_error_set(err, EINVAL, "%s contains a NUL byte", what);
+                if (in_string) {
+                        if (c == '\\') {
+                                if (i + 5 < len && memcmp(buf + i + 1, "u0000", 5) == 0)
+                                        return shm_error_set(
+                                            err, EINVAL, "%s contains a NUL character in a string",
+                                            what);
+                                i++;
+                        } else if (c == '"') {
+                                in_string = false;
+                        }
+                        continue;
+                }
+                switch (c) {
+                case '"':
+                        in_string = true;
+                        break;
+                case '{':
+                case '[':
+                        if (++depth > JSON_MAX_DEPTH)
+                                return shm_error_set(err, EINVAL,
+                                                     "%s is nested deeper than %d levels", what,
+                                                     JSON_MAX_DEPTH);
+                        break;
+                case '}':
+                case ']':
+                        if (depth > 0)
+                                depth--;
+                        break;
+                case '/':
+                        return shm_error_set(err, EINVAL, "%s is not valid JSON: comment", what);
+                default:
+                        break;
+                }
+        }
+        return 0;
+}
+
+int json_parse_value(const char *buf, size_t len, const char *what, yajl_val *out,
+                     struct shm_error *err)
+{
+        char yajl_message[256] = "";
+        yajl_val tree;
+        int r;
+
+        r = json_prescan(buf, len, what, err);
+        if (r < 0)
+                return r;
+        tree = yajl_tree_parse(buf, yajl_message, sizeof(yajl_message));
+        if (!tree) {
+                /* yajl's messages span lines and quote the input; keep the first line. */
+                yajl_message[strcspn(yajl_message, "\n")] = '\0';
+                return shm_error_set(err, EINVAL, "%s is not valid JSON: %s", what,
+                                     yajl_message[0] ? yajl_message : "parse error");
+        }
+        *out = tree;
+        return 0;
+}
+
+int json_parse_object(const char *buf, size_t len, const char *what, yajl_val *out,
+                      struct shm_error *err)
+{
+        int r = json_parse_value(buf, len, what, out, err);
+        if (r < 0)
+                return r;
+        if (!YAJL_IS_OBJECT(*out)) {
+                yajl_tree_free(*out);
+                *out = NULL;
+                return shm_error_set(err, EINVAL, "%s is not a JSON object", what);
+        }
+        return 0;
+}
+
+yajl_val json_member(yajl_val object, const char *key)
+{
+        if (!YAJL_IS_OBJECT(object))
+                return NULL;
+        for (size_t i = 0; i < object->u.object.len; i++)
+                if (strcmp(object->u.object.keys[i], key) == 0)
+                        return object->u.object.values[i];
+        return NULL;
+}
+
+int json_check_unique_keys(yajl_val object, const char *where, struct shm_error *err)
+{
+        if (!YAJL_IS_OBJECT(object))
+                return 0;
+        for (size_t i = 1; i < object->u.object.len; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(object->u.object.keys[i], object->u.object.keys[j]) == 0)
+                                return shm_error_set(err, EINVAL, "%s has key '%s' twice", where,
+                                                     object->u.object.keys[i]);
+        return 0;
+}
+
+static int wrong_type(const char *where, const char *key, const char *type, struct shm_error *err)
+{
+        return shm_error_set(err, EINVAL, "'%s.%s' is not %s", where, key, type);
+}
+
+int json_get_string(yajl_val object, const char *key, const char *where, const char **out,
+                    struct shm_error *err)
+{
+        yajl_val v = json_member(object, key);
+        *out = NULL;
+        if (!v || YAJL_IS_NULL(v))
+                return 0;
+        if (!YAJL_IS_STRING(v))
+                return wrong_type(where, key, "a string", err);
+        *out = v->u.string;
+        return 0;
+}
+
+int json_get_object(yajl_val object, const char *key, const char *where, yajl_val *out,
+                    struct shm_error *err)
+{
+        yajl_val v = json_member(object, key);
+        *out = NULL;
+        if (!v || YAJL_IS_NULL(v))
+                return 0;
+        if (!YAJL_IS_OBJECT(v))
+                return wrong_type(where, key, "an object", err);
+        *out = v;
+        return 0;
+}
+
+int json_get_array(yajl_val object, const char *key, const char *where, yajl_val *out,
+                   struct shm_error *err)
+{
+        yajl_val v = json_member(object, key);
+        *out = NULL;
+        if (!v || YAJL_IS_NULL(v))
+                return 0;
+        if (!YAJL_IS_ARRAY(v))
+                return wrong_type(where, key, "an array", err);
+        *out = v;
+        return 0;
+}
+
+int json_get_int64(yajl_val object, const char *key, const char *where, int64_t *out, bool *present,
+                   struct shm_error *err)
+{
+        yajl_val v = json_member(object, key);
+        *present = false;
+        *out = 0;
+        if (!v || YAJL_IS_NULL(v))
+                return 0;
+        if (!YAJL_IS_INTEGER(v))
+                return wrong_type(where, key, "an integer", err);
+        *out = YAJL_GET_INTEGER(v);
+        *present = true;
+        return 0;
+}

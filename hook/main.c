@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * oci-shm-hook: size a container's /dev/shm by a node policy.
+ * Hook mode reads the OCI state on stdin; `check` and `explain` are for admins.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "engine.h"
+#include "fileio.h"
+#include "imageref.h"
+#include "log.h"
+#include "mount.h"
+#include "policy.h"
+#include "size.h"
+#include "spec.h"
+#include "state.h"
+
+#ifndef OCI_SHM_HOOK_VERSION
+#define OCI_SHM_HOOK_VERSION "0.0.0"
+#endif
+
+#define EXIT_USAGE          2
+#define MAX_CLI_ANNOTATIONS 256
+
+enum command { CMD_HOOK, CMD_CHECK, CMD_EXPLAIN };
+
+struct options {
+        enum command command;
+        const char *policy;
+        const char *stage;
+        bool fail_on_policy_error;
+        int log_priority;
+        enum shm_mount_api mount_api;
+        /* explain */
+        const char *image;
+        const char *bundle;
+        const char *id;
+        bool has_memory_limit;
+        uint64_t memory_limit;
+        struct annotation annotations[MAX_CLI_ANNOTATIONS];
+        size_t n_annotations;
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage:\n"
+                "  oci-shm-hook [--policy PATH] [STAGE]      hook mode: OCI state JSON on stdin\n"
+                "  oci-shm-hook check [--policy PATH]        validate the policy\n"
+                "  oci-shm-hook explain [--policy PATH] --image REF [--annotation KEY=VALUE]...\n"
+                "                       [--memory-limit SIZE]\n"
+                "  oci-shm-hook explain [--policy PATH] --bundle DIR [--id ID]\n"
+                "  oci-shm-hook --version | --help\n"
+                "\n"
+                "Sizes a container's /dev/shm at start, by the first matching rule of a node\n"
+                "policy such as:  image=selenium/*  shm=2g\n"
+                "\n"
+                "STAGE is the hook stage it was registered under: prestart or createRuntime.\n"
+                "\n"
+                "Options:\n"
+                "  -p, --policy PATH          a policy file, or a directory of *.conf files\n"
+                "                             (default: $OCI_SHM_HOOK_POLICY, else\n"
+                "                             " POLICY_DEFAULT_DIR "/*.conf then\n"
+                "                             " POLICY_DEFAULT_FILE ")\n"
+                "      --on-policy-error=fail refuse containers while the policy is invalid\n"
+                "                             (default: ignore, containers start unchanged)\n"
+                "      --log-level LEVEL      error, warning, info (default) or debug\n"
+                "      --image REF            explain: the image reference\n"
+                "      --annotation KEY=VALUE explain: an annotation (repeatable)\n"
+                "      --memory-limit SIZE    explain: the container's memory limit\n"
+                "      --bundle DIR           explain: read a bundle's config.json instead\n"
+                "      --id ID                explain: the container id (default: from DIR)\n"
+                "  -h, --help                 show this help\n"
+                "  -V, --version              show the version\n"
+                "\n"
+                "Exit status: 0 done (or nothing to do), 1 refused or invalid, 2 usage error.\n"
+                "See oci-shm-hook(8) and oci-shm-policy(5).\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "oci-shm-hook: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\nTry 'oci-shm-hook --help'.\n");
+        va_end(ap);
+        return EXIT_USAGE;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+        enum {
+                OPT_ON_POLICY_ERROR = 256,
+                OPT_LOG_LEVEL,
+                OPT_MOUNT_API,
+                OPT_IMAGE,
+                OPT_ANNOTATION,
+                OPT_MEMORY_LIMIT,
+                OPT_BUNDLE,
+                OPT_ID
+        };
+        static const struct option long_options[] = {
+            {"policy", required_argument, NULL, 'p'},
+            {"on-policy-error", required_argument, NULL, OPT_ON_POLICY_ERROR},
+            {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+            {"mount-api", required_argument, NULL, OPT_MOUNT_API},
+            {"image", required_argument, NULL, OPT_IMAGE},
+            {"annotation", required_argument, NULL, OPT_ANNOTATION},
+            {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
+            {"bundle", required_argument, NULL, OPT_BUNDLE},
+            {"id", required_argument, NULL, OPT_ID},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
+        };
+        struct shm_error e = {0};
+        int c;
+
+        *o = (struct options){.command = CMD_HOOK, .log_priority = LOG_INFO};
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":p:hV", long_options, NULL)) != -1) {
+                switch (c) {
+                case 'p':
+                        o->policy = optarg;
+                        break;
+                case OPT_ON_POLICY_ERROR:
+                        if (strcmp(optarg, "fail") == 0)
+                                o->fail_on_policy_error = true;
+                        else if (strcmp(optarg, "ignore") != 0)
+                                return usage_error("--on-policy-error takes 'fail' or "
+                                                   "'ignore', not '%s'",
+                                                   optarg);
+                        break;
+                case OPT_LOG_LEVEL:
+                        o->log_priority = log_level_parse(optarg);
+                        if (o->log_priority < 0)
+                                return usage_error("unknown log level '%s' (error, warning, "
+                                                   "info, debug)",
+                                                   optarg);
+                        break;
+                case OPT_MOUNT_API:
+                        /* Forces the fallback path so tests cover it on new kernels. */
+                        if (strcmp(optarg, "legacy") == 0)
+                                o->mount_api = SHM_MOUNT_API_LEGACY;
+                        else if (strcmp(optarg, "auto") == 0)
+                                o->mount_api = SHM_MOUNT_API_AUTO;
+                        else
+                                return usage_error("--mount-api takes 'auto' or 'legacy', not "
+                                                   "'%s'",
+                                                   optarg);
+                        break;
+                case OPT_IMAGE:
+                        o->image = optarg;
+                        break;
+                case OPT_ANNOTATION: {
+                        char *eq = strchr(optarg, '=');
+                        if (!eq || eq == optarg)
+                                return usage_error("--annotation takes KEY=VALUE, not '%s'",
+                                                   optarg);
+                        if (o->n_annotations == MAX_CLI_ANNOTATIONS)
+                                return usage_error("more than %d --annotation options",
+                                                   MAX_CLI_ANNOTATIONS);
+                        *eq = '\0';
+                        o->annotations[o->n_annotations++] =
+                            (struct annotation){.key = optarg, .value = eq + 1};
+                        break;
+                }
+                case OPT_MEMORY_LIMIT:
+                        if (size_parse(optarg, &o->memory_limit, &e) < 0)
+                                return usage_error("--memory-limit: %s", e.message);
+                        o->has_memory_limit = true;
+                        break;
+                case OPT_BUNDLE:
+                        o->bundle = optarg;
+                        break;
+                case OPT_ID:
+                        o->id = optarg;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return EXIT_SUCCESS;
+                case 'V':
+                        printf("oci-shm-hook %s\n", OCI_SHM_HOOK_VERSION);
+                        return EXIT_SUCCESS;
+                case ':':
+                        return usage_error("option '%s' needs a value", argv[optind - 1]);
+                default:
+                        return usage_error("unknown option '%s'", argv[optind - 1]);
+                }
+        }
+
+        if (optind < argc) {
+                const char *word = argv[optind++];
+                if (strcmp(word, "check") == 0)
+                        o->command = CMD_CHECK;
+                else if (strcmp(word, "explain") == 0)
+                        o->command = CMD_EXPLAIN;
+                else if (strcmp(word, "prestart") == 0 || strcmp(word, "createRuntime") == 0)
+                        o->stage = word;
+                else if (strcmp(word, "createContainer") == 0 ||
+                         strcmp(word, "startContainer") == 0 || strcmp(word, "poststart") == 0 ||
+                         strcmp(word, "poststop") == 0)
+                        return usage_error("stage '%s' is not supported: register the hook as "
+                                           "prestart or createRuntime",
+                                           word);
+                else
+                        return usage_error("unknown command or stage '%s'", word);
+        }
+        if (optind < argc)
+                return usage_error("unexpected argument '%s'", argv[optind]);
+        if (o->command != CMD_EXPLAIN &&
+            (o->image || o->bundle || o->id || o->n_annotations || o->has_memory_limit))
+                return usage_error("--image, --annotation, --memory-limit, --bundle and --id "
+                                   "go with 'explain'");
+        if (o->command == CMD_EXPLAIN &&
+            !o->bundle == !(o->image || o->n_annotations || o->has_memory_limit))
+                return usage_error("explain takes either --image/--annotation/--memory-limit "
+                                   "or --bundle");
+        if (!o->policy)
+                o->policy = secure_getenv("OCI_SHM_HOOK_POLICY");
+        if (o->policy && !*o->policy)
+                o->policy = NULL;
+        return -1;
+}
+
+static void print_problems(const struct policy *p, FILE *out)
+{
+        for (size_t i = 0; i < p->n_problems; i++) {
+                const struct policy_problem *pr = &p->problems[i];
+                if (pr->line)
+                        fprintf(out, "%s:%u: %s\n", pr->file, pr->line, pr->message);
+                else
+                        fprintf(out, "%s: %s\n", pr->file, pr->message);
+        }
+}
+
+static uint64_t host_memory(void)
+{
+        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+        return pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
+}
+
+static int run_check(const struct options *o)
+{
+        struct policy policy;
+        struct shm_error err = {0};
+
+        if (policy_load(&policy, o->policy, &err) < 0) {
+                fprintf(stderr, "oci-shm-hook: %s\n", err.message);
+                return EXIT_FAILURE;
+        }
+        print_problems(&policy, stdout);
+        int status = policy.n_problems ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (!policy.n_problems)
+                printf("policy OK: %zu rule%s in %zu file%s\n", policy.n_rules,
+                       policy.n_rules == 1 ? "" : "s", policy.n_files,
+                       policy.n_files == 1 ? "" : "s");
+        policy_free(&policy);
+        return status;
+}
+
+/* The container id of a bundle: Podman's is the parent of "userdata". */
+static const char *id_from_bundle(const char *bundle, char *buf, size_t size)
+{
+        size_t len = strlen(bundle);
+        while (len > 1 && bundle[len - 1] == '/')
+                len--;
+        const char *end = bundle + len, *start = end;
+        while (start > bundle && start[-1] != '/')
+                start--;
+        if ((size_t)(end - start) == 8 && memcmp(start, "userdata", 8) == 0 && start > bundle) {
+                end = start - 1;
+                start = end;
+                while (start > bundle && start[-1] != '/')
+                        start--;
+        }
+        snprintf(buf, size, "%.*s", (int)(end - start), start);
+        return buf;
+}
+
+static void print_decision(const struct policy_decision *d, const struct policy_input *in)
+{
+        char rule_text[1024];
+
+        if (d->kind == DECISION_NO_MATCH) {
+                printf("rule:         none matched\n");
+                printf("action:       none: /dev/shm stays as the engine made it\n");
+                return;
+        }
+        policy_rule_format(d->rule, rule_text, sizeof(rule_text));
+        printf("rule:         %s:%u: %s\n", d->rule->file, d->rule->line, rule_text);
+        if (d->image_form)
+                printf("matched on:   %s\n", d->image_form);
+        switch (d->kind) {
+        case DECISION_KEEP:
+                printf("action:       keep: /dev/shm stays as the engine made it\n");
+                break;
+        case DECISION_HOST:
+                printf("action:       host: bind the host's /dev/shm\n");
+                break;
+        case DECISION_SIZE:
+                printf("action:       size: /dev/shm is at least %" PRIu64 " bytes (%s)\n",
+                       d->bytes, size_format(d->bytes).s);
+                if (d->warning[0])
+                        printf("warning:      %s\n", d->warning);
+                break;
+        default:
+                break;
+        }
+        (void)in;
+}
+
+static int run_explain(const struct options *o)
+{
+        struct policy policy;
+        struct oci_spec spec = {0};
+        struct image_ref image = {0};
+        struct policy_decision decision;
+        struct shm_error err = {0};
+        _cleanup_free_ char *ref = NULL;
+        const char *ref_source = "--image";
+        char note[512] = "", id_buf[256];
+        int status = EXIT_FAILURE;
+        struct policy_input in = {.host_memory = host_memory()};
+
+        if (policy_load(&policy, o->policy, &err) < 0) {
+                fprintf(stderr, "oci-shm-hook: %s\n", err.message);
+                return EXIT_FAILURE;
+        }
+        if (policy.n_problems) {
+                print_problems(&policy, stderr);
+                fprintf(stderr, "oci-shm-hook: the policy is invalid; hooks leave /dev/shm "
+                                "unchanged until it is fixed\n");
+                goto out;
+        }
+
+        if (o->bundle) {
+                if (oci_spec_load(o->bundle, &spec, &err) < 0) {
+                        fprintf(stderr, "oci-shm-hook: %s\n", err.message);
+                        goto out;
+                }
+                const char *id = o->id ? o->id : id_from_bundle(o->bundle, id_buf, sizeof(id_buf));
+                engine_image_reference(id, o->bundle, &spec, &ref, &ref_source, note, sizeof(note));
+                in.annotations = spec.annotations;
+                in.n_annotations = spec.n_annotations;
+                in.memory_limit = spec.memory_limit;
+                printf("container:    %s\n", id);
+        } else {
+                ref = o->image ? strdup(o->image) : NULL;
+                in.annotations = o->annotations;
+                in.n_annotations = o->n_annotations;
+                in.memory_limit = o->has_memory_limit ? o->memory_limit : 0;
+        }
+
+        if (ref) {
+                if (image_ref_parse(ref, &image, &err) < 0) {
+                        printf("image:        %s (%s: image= rules cannot match)\n", ref,
+                               err.message);
+                } else {
+                        in.image = &image;
+                        printf("image:        %s (from %s)\n", image_ref_full(&image), ref_source);
+                        printf("forms:       ");
+                        for (size_t i = 0; i < image.n_forms; i++)
+                                printf(" %s", image.forms[i]);
+                        printf("\n");
+                }
+        } else {
+                printf("image:        none found%s%s (image= rules cannot match)\n",
+                       note[0] ? ": " : "", note);
+        }
+        for (size_t i = 0; i < in.n_annotations; i++)
+                if (!o->bundle || i < 16)
+                        printf("annotation:   %s=%s\n", in.annotations[i].key,
+                               in.annotations[i].value);
+        if (in.memory_limit)
+                printf("memory limit: %" PRIu64 " bytes (%s)\n", in.memory_limit,
+                       size_format(in.memory_limit).s);
+        else
+                printf("memory limit: none (host memory %s)\n", size_format(in.host_memory).s);
+
+        if (policy_decide(&policy, &in, &decision, &err) < 0) {
+                printf("error:        %s\n", err.message);
+                goto out;
+        }
+        print_decision(&decision, &in);
+        status = EXIT_SUCCESS;
+out:
+        image_ref_free(&image);
+        oci_spec_free(&spec);
+        policy_free(&policy);
+        return status;
+}
+
+/* One line per decision, in key=value form for grep. */
+static void log_decision(int priority, const char *id, const char *image,
+                         const struct policy_decision *d, const struct shm_outcome *outcome,
+                         const char *result)
+{
+        char rule[512] = "none";
+        if (d && d->rule)
+                snprintf(rule, sizeof(rule), "%s:%u", d->rule->file, d->rule->line);
+        log_msg(priority,
+                "container=%s image=%s rule=%s action=%s bytes=%" PRIu64 " shm=%s before=%" PRIu64
+                " after=%" PRIu64 " result=%s",
+                id, image ? image : "none", rule,
+                d && d->rule ? policy_action_name(d->rule->action) : "none", d ? d->bytes : 0,
+                outcome ? shm_kind_name(outcome->kind) : "unseen", outcome ? outcome->before : 0,
+                outcome ? outcome->after : 0, result);
+}
+
+static int run_hook(const struct options *o)
+{
+        struct oci_state state = {0};
+        struct oci_spec spec = {0};
+        struct policy policy = {0};
+        struct image_ref image = {0};
+        struct policy_decision decision;
+        struct shm_outcome outcome;
+        struct shm_error err = {0};
+        _cleanup_free_ char *input = NULL, *ref = NULL;
+        const char *ref_source = NULL;
+        char note[512];
+        size_t len;
+        int status = EXIT_FAILURE;
+
+        log_init(o->log_priority, true);
+
+        if (read_fd_bounded(STDIN_FILENO, STATE_MAX_BYTES, "the container state on stdin", &input,
+                            &len, &err) < 0 ||
+            oci_state_parse(input, len, &state, &err) < 0) {
+                log_msg(LOG_ERR, "%s", err.message);
+                return EXIT_FAILURE;
+        }
+        if (oci_spec_load(state.bundle, &spec, &err) < 0) {
+                log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
+                goto out;
+        }
+
+        if (policy_load(&policy, o->policy, &err) < 0) {
+                log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
+                goto out;
+        }
+        if (policy.n_problems) {
+                for (size_t i = 0; i < policy.n_problems; i++)
+                        log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING, "policy %s:%u: %s",
+                                policy.problems[i].file, policy.problems[i].line,
+                                policy.problems[i].message);
+                log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING,
+                        "container=%s: the policy is invalid; %s", state.id,
+                        o->fail_on_policy_error ? "refusing the container (--on-policy-error=fail)"
+                                                : "/dev/shm stays as the engine made it");
+                status = o->fail_on_policy_error ? EXIT_FAILURE : EXIT_SUCCESS;
+                goto out;
+        }
+
+        engine_image_reference(state.id, state.bundle, &spec, &ref, &ref_source, note,
+                               sizeof(note));
+        if (!ref && note[0])
+                log_msg(LOG_DEBUG, "container=%s: no image reference: %s", state.id, note);
+        if (ref && image_ref_parse(ref, &image, &err) < 0)
+                log_msg(LOG_INFO, "container=%s: %s from %s; image= rules do not apply", state.id,
+                        err.message, ref_source);
+
+        struct policy_input in = {
+            .image = image.n_forms ? &image : NULL,
+            .annotations = spec.annotations,
+            .n_annotations = spec.n_annotations,
+            .memory_limit = spec.memory_limit,
+            .host_memory = host_memory(),
+        };
+        const char *image_name = image.n_forms ? image_ref_full(&image) : ref;
+        if (policy_decide(&policy, &in, &decision, &err) < 0) {
+                log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
+                goto out;
+        }
+        if (decision.kind == DECISION_NO_MATCH) {
+                log_decision(LOG_DEBUG, state.id, image_name, &decision, NULL, "no-match");
+                status = EXIT_SUCCESS;
+                goto out;
+        }
+        if (decision.warning[0])
+                log_msg(LOG_WARNING, "container=%s: rule %s:%u: %s", state.id, decision.rule->file,
+                        decision.rule->line, decision.warning);
+        if (decision.kind == DECISION_KEEP) {
+                log_decision(LOG_INFO, state.id, image_name, &decision, NULL, "kept");
+                status = EXIT_SUCCESS;
+                goto out;
+        }
+
+        struct shm_apply_args args = {
+            .pid = state.pid,
+            .rootfs = spec.root_path,
+            .entry = &spec.shm,
+            .host = decision.kind == DECISION_HOST,
+            .bytes = decision.bytes,
+            .api = o->mount_api,
+        };
+        if (shm_apply(&args, &outcome, &err) < 0) {
+                log_msg(LOG_ERR, "container=%s image=%s rule=%s:%u: %s", state.id,
+                        image_name ? image_name : "none", decision.rule->file, decision.rule->line,
+                        err.message);
+                goto out;
+        }
+        log_decision(LOG_INFO, state.id, image_name, &decision, &outcome, outcome.result);
+        status = EXIT_SUCCESS;
+out:
+        image_ref_free(&image);
+        policy_free(&policy);
+        oci_spec_free(&spec);
+        oci_state_free(&state);
+        return status;
+}
+
+int main(int argc, char **argv)
+{
+        struct options o;
+        int r = parse_options(argc, argv, &o);
+        if (r >= 0)
+                return r;
+        switch (o.command) {
+        case CMD_CHECK:
+                return run_check(&o);
+        case CMD_EXPLAIN:
+                return run_explain(&o);
+        case CMD_HOOK:
+        default:
+                return run_hook(&o);
+        }
+}

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <libmount/libmount.h>
+
+#include "cleanup.h"
+
+#define PAGE_BYTES 4096ULL
+
+/* ---- classification (pure, unit tested) ---- */
+
+static bool is_engine_id(const char *s, size_t len)
+{
+        if (len != 64)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+struct component {
+        const char *s;
+        size_t len;
+};
+
+static bool component_is(const struct component *c, const char *word)
+{
+        return c->len == strlen(word) && memcmp(c->s, word, c->len) == 0;
+}
+
+bool shm_source_is_engine_managed(const char *source)
+{
+        struct component c[4]; /* last four components, c[0] the last */
+        size_t n = 0;
+        const char *end;
+
+        if (!source || source[0] != '/')
+                return false;
+        end = source + strlen(source);
+        while (n < 4 && end > source) {
+                while (end > source && end[-1] == '/')
+                        end--;
+                const char *start = end;
+                while (start > source && start[-1] != '/')
+                        start--;
+                if (start == end)
+                        break;
+                c[n++] = (struct component){start, (size_t)(end - start)};
+                if ((c[n - 1].len == 1 && c[n - 1].s[0] == '.') || component_is(&c[n - 1], ".."))
+                        return false;
+                end = start;
+        }
+        if (n < 4 || !component_is(&c[0], "shm"))
+                return false;
+        /* containerd CRI: io.containerd.grpc.v1.cri/sandboxes/<id>/shm */
+        if (is_engine_id(c[1].s, c[1].len) && component_is(&c[2], "sandboxes") &&
+            component_is(&c[3], "io.containerd.grpc.v1.cri"))
+                return true;
+        /* Docker: containers/<id>/mounts/shm */
+        if (component_is(&c[1], "mounts") && is_engine_id(c[2].s, c[2].len) &&
+            component_is(&c[3], "containers"))
+                return true;
+        /* containers-storage (CRI-O, Podman): <driver>-containers/<id>/userdata/shm */
+        static const char suffix[] = "-containers";
+        size_t suffix_len = sizeof(suffix) - 1;
+        if (component_is(&c[1], "userdata") && is_engine_id(c[2].s, c[2].len) &&
+            c[3].len > suffix_len &&
+            memcmp(c[3].s + c[3].len - suffix_len, suffix, suffix_len) == 0) {
+                for (size_t i = 0; i < c[3].len - suffix_len; i++)
+                        if (!((c[3].s[i] >= 'a' && c[3].s[i] <= 'z') ||
+                              (c[3].s[i] >= '0' && c[3].s[i] <= '9')))
+                                return false;
+                return true;
+        }
+        return false;
+}
+
+enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_mount *entry)
+{
+        if (!obs->mount_root)
+                return SHM_KIND_NONE;
+        /* By device, not by path: a bind of the host's /dev/shm has its device. */
+        if (obs->host_dev_known && obs->dev == obs->host_dev)
+                return SHM_KIND_HOST;
+        if (!obs->fstype || strcmp(obs->fstype, "tmpfs") != 0 || !obs->fs_root ||
+            strcmp(obs->fs_root, "/") != 0)
+                return SHM_KIND_OTHER;
+        if (!entry || !entry->present)
+                return SHM_KIND_OTHER;
+        if (!entry->bind)
+                return entry->type && strcmp(entry->type, "tmpfs") == 0 ? SHM_KIND_PRIVATE
+                                                                        : SHM_KIND_OTHER;
+        if (shm_source_is_engine_managed(entry->source) && obs->source_dev_known &&
+            obs->source_dev == obs->dev)
+                return SHM_KIND_ENGINE_SHARED;
+        return SHM_KIND_OTHER;
+}
+
+const char *shm_kind_name(enum shm_kind kind)
+{
+        switch (kind) {
+        case SHM_KIND_NONE:
+                return "none";
+        case SHM_KIND_PRIVATE:
+                return "private-tmpfs";
+        case SHM_KIND_ENGINE_SHARED:
+                return "engine-shared-tmpfs";
+        case SHM_KIND_HOST:
+                return "host";
+        case SHM_KIND_OTHER:
+                return "volume";
+        }
+        return "unknown";
+}
+
+/* ---- safe resolution inside the root ---- */
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+        struct open_how how = {.flags = flags, .resolve = resolve};
+        return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/*
+ * Open rootfs/`name` (one component, below `dirfd`) as an O_PATH directory,
+ * refusing symlinks, magic links and anything that is not a directory.
+ * Returns the fd, or a negative errno (ENOENT when missing) with a message.
+ */
+static int open_dir_below(int dirfd, const char *name, const char *shown, enum shm_mount_api *api,
+                          struct shm_error *err)
+{
+        int fd = -1;
+        struct stat st;
+
+        if (*api == SHM_MOUNT_API_AUTO) {
+                fd = sys_openat2(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                                 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                if (fd < 0 && errno == ENOSYS)
+                        *api = SHM_MOUNT_API_LEGACY;
+        }
+        if (*api == SHM_MOUNT_API_LEGACY)
+                fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                int e = errno;
+                if (e == ENOENT)
+                        return shm_error_set(err, ENOENT, "'%s' does not exist", shown);
+                if (e == ELOOP)
+                        return shm_error_set(err, ELOOP,
+                                             "'%s' is a symbolic link; refusing to mount "
+                                             "through it",
+                                             shown);
+                return shm_error_set(err, e, "cannot open '%s': %s", shown, strerror(e));
+        }
+        if (fstat(fd, &st) < 0) {
+                int e = errno;
+                close(fd);
+                return shm_error_set(err, e, "cannot stat '%s': %s", shown, strerror(e));
+        }
+        if (S_ISLNK(st.st_mode)) {
+                close(fd);
+                return shm_error_set(
+                    err, ELOOP, "'%s' is a symbolic link; refusing to mount through it", shown);
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                close(fd);
+                return shm_error_set(err, ENOTDIR,
+                                     "'%s' is not a directory; refusing to mount there", shown);
+        }
+        return fd;
+}
+
+/* ---- looking at what is mounted ---- */
+
+static int lookup_mountinfo(int mnt_id, char **fstype, char **fs_root, struct shm_error *err)
+{
+        struct libmnt_table *table = mnt_new_table();
+        struct libmnt_iter *iter = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs;
+        int r = -ENOENT;
+
+        if (!table || !iter) {
+                r = shm_error_set(err, ENOMEM, "out of memory");
+                goto out;
+        }
+        if (mnt_table_parse_file(table, "/proc/thread-self/mountinfo") < 0) {
+                r = shm_error_set(err, EIO, "cannot read the container's mount table");
+                goto out;
+        }
+        while (mnt_table_next_fs(table, iter, &fs) == 0) {
+                if (mnt_fs_get_id(fs) != mnt_id)
+                        continue;
+                const char *type = mnt_fs_get_fstype(fs), *root = mnt_fs_get_root(fs);
+                *fstype = type ? strdup(type) : NULL;
+                *fs_root = root ? strdup(root) : NULL;
+                r = 0;
+                break;
+        }
+        if (r < 0)
+                r = shm_error_set(err, ENOENT, "mount %d is not in the container's mount table",
+                                  mnt_id);
+out:
+        mnt_free_iter(iter);
+        mnt_unref_table(table);
+        return r;
+}
+
+static int mount_id_of(int fd, bool *mount_root, dev_t *dev, int *mnt_id)
+{
+        struct statx stx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &stx) < 0)
+                return -errno;
+        if (!(stx.stx_mask & STATX_MNT_ID) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return -ENOSYS;
+        *mount_root = stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+        *dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+        *mnt_id = (int)stx.stx_mnt_id;
+        return 0;
+}
+
+/* The size of a tmpfs in bytes; 0 means unlimited (size=0). */
+static int tmpfs_size(int fd, uint64_t *bytes)
+{
+        struct statfs sfs;
+        if (fstatfs(fd, &sfs) < 0)
+                return -errno;
+        *bytes = (uint64_t)sfs.f_blocks * (uint64_t)sfs.f_bsize;
+        return 0;
+}
+
+static uint64_t round_to_pages(uint64_t bytes)
+{
+        if (bytes > UINT64_MAX - (PAGE_BYTES - 1))
+                return UINT64_MAX & ~(PAGE_BYTES - 1);
+        return (bytes + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
+}
+
+/* ---- acting ---- */
+
+static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
+                        struct shm_error *err)
+{
+        char size[32];
+        snprintf(size, sizeof(size), "%" PRIu64, bytes);
+
+        if (api == SHM_MOUNT_API_AUTO) {
+                _cleanup_close_ int fs_fd = fspick(shm_fd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+                if (fs_fd >= 0) {
+                        if (fsconfig(fs_fd, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+                            fsconfig(fs_fd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+                                return shm_error_set(err, errno,
+                                                     "cannot resize '%s' to %s bytes: %s", shown,
+                                                     size, strerror(errno));
+                        return 0;
+                }
+                if (errno != ENOSYS)
+                        return shm_error_set(err, errno, "cannot open '%s' for resizing: %s", shown,
+                                             strerror(errno));
+        }
+
+        /* mount(2) MS_REMOUNT also resets per-mount flags: carry the current ones over. */
+        struct statvfs svfs;
+        char proc_path[64], options[64];
+        unsigned long flags = MS_REMOUNT;
+        if (fstatvfs(shm_fd, &svfs) < 0)
+                return shm_error_set(err, errno, "cannot stat '%s': %s", shown, strerror(errno));
+        flags |=
+            (svfs.f_flag & ST_RDONLY ? MS_RDONLY : 0) | (svfs.f_flag & ST_NOSUID ? MS_NOSUID : 0) |
+            (svfs.f_flag & ST_NODEV ? MS_NODEV : 0) | (svfs.f_flag & ST_NOEXEC ? MS_NOEXEC : 0) |
+            (svfs.f_flag & ST_NOATIME ? MS_NOATIME : 0) |
+            (svfs.f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0) |
+            (svfs.f_flag & ST_RELATIME ? MS_RELATIME : 0);
+        snprintf(proc_path, sizeof(proc_path), "/proc/thread-self/fd/%d", shm_fd);
+        snprintf(options, sizeof(options), "size=%s", size);
+        if (mount(NULL, proc_path, NULL, flags, options) < 0)
+                return shm_error_set(err, errno, "cannot resize '%s' to %s bytes: %s", shown, size,
+                                     strerror(errno));
+        return 0;
+}
+
+/* Mount a fresh tmpfs on the directory shm_fd, then check it landed there. */
+static int mount_fresh_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
+                             struct shm_error *err)
+{
+        char size[32];
+        snprintf(size, sizeof(size), "%" PRIu64, bytes);
+
+        if (api == SHM_MOUNT_API_AUTO) {
+                _cleanup_close_ int fs_fd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+                _cleanup_close_ int mnt_fd = -1;
+                if (fs_fd >= 0) {
+                        if (fsconfig(fs_fd, FSCONFIG_SET_STRING, "source", "shm", 0) < 0 ||
+                            fsconfig(fs_fd, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+                            fsconfig(fs_fd, FSCONFIG_SET_STRING, "mode", "1777", 0) < 0 ||
+                            fsconfig(fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                                return shm_error_set(err, errno,
+                                                     "cannot create a tmpfs of %s bytes: %s", size,
+                                                     strerror(errno));
+                        mnt_fd = fsmount(fs_fd, FSMOUNT_CLOEXEC,
+                                         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+                        if (mnt_fd < 0)
+                                return shm_error_set(err, errno, "cannot create a tmpfs mount: %s",
+                                                     strerror(errno));
+                        if (move_mount(mnt_fd, "", shm_fd, "",
+                                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                                return shm_error_set(err, errno, "cannot mount a tmpfs on '%s': %s",
+                                                     shown, strerror(errno));
+                        return 0;
+                }
+                if (errno != ENOSYS)
+                        return shm_error_set(err, errno, "cannot create a tmpfs: %s",
+                                             strerror(errno));
+        }
+
+        char proc_path[64], options[64];
+        snprintf(proc_path, sizeof(proc_path), "/proc/thread-self/fd/%d", shm_fd);
+        snprintf(options, sizeof(options), "mode=1777,size=%s", size);
+        if (mount("shm", proc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options) < 0)
+                return shm_error_set(err, errno, "cannot mount a tmpfs on '%s': %s", shown,
+                                     strerror(errno));
+        return 0;
+}
+
+static int bind_host_shm(int host_tree_fd, int shm_fd, enum shm_mount_api api, const char *shown,
+                         struct shm_error *err)
+{
+        if (api == SHM_MOUNT_API_AUTO && host_tree_fd >= 0) {
+                if (move_mount(host_tree_fd, "", shm_fd, "",
+                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return shm_error_set(err, errno,
+                                             "cannot bind the host's /dev/shm on '%s': %s", shown,
+                                             strerror(errno));
+                return 0;
+        }
+        /* In the legacy path the host's /dev/shm is still visible: the namespace
+         * is a copy of the host's taken before pivot_root. */
+        char proc_path[64];
+        snprintf(proc_path, sizeof(proc_path), "/proc/thread-self/fd/%d", shm_fd);
+        if (mount("/dev/shm", proc_path, NULL, MS_BIND, NULL) < 0)
+                return shm_error_set(err, errno, "cannot bind the host's /dev/shm on '%s': %s",
+                                     shown, strerror(errno));
+        return 0;
+}
+
+/* Re-resolve <root>/dev/shm and check that it now is the root of a new mount. */
+static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, const char *shown,
+                          struct shm_error *err)
+{
+        enum shm_mount_api a = api;
+        _cleanup_close_ int dev_fd = open_dir_below(root_fd, "dev", shown, &a, err);
+        if (dev_fd < 0)
+                return dev_fd;
+        _cleanup_close_ int fd = open_dir_below(dev_fd, "shm", shown, &a, err);
+        bool mount_root;
+        dev_t dev;
+        int mnt_id;
+
+        if (fd < 0)
+                return fd;
+        if (mount_id_of(fd, &mount_root, &dev, &mnt_id) < 0 || !mount_root || mnt_id == old_mnt_id)
+                return shm_error_set(err, EIO, "the new mount did not land on '%s'", shown);
+        return 0;
+}
+
+static int join_mount_namespace(pid_t pid, struct shm_error *err)
+{
+        _cleanup_close_ int pidfd = -1;
+        struct stat before, after;
+
+        if (stat("/proc/self/ns/mnt", &before) < 0)
+                return shm_error_set(err, errno, "cannot stat the hook's mount namespace: %s",
+                                     strerror(errno));
+        /* A pidfd pins the process: a recycled pid cannot swap the namespace under us. */
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                if (errno == ESRCH)
+                        return shm_error_set(err, ESRCH, "container process %d does not exist",
+                                             (int)pid);
+                return shm_error_set(err, errno, "cannot open container process %d: %s", (int)pid,
+                                     strerror(errno));
+        }
+        if (setns(pidfd, CLONE_NEWNS) < 0)
+                return shm_error_set(err, errno,
+                                     "cannot join the mount namespace of process %d: %s", (int)pid,
+                                     strerror(errno));
+        if (stat("/proc/self/ns/mnt", &after) < 0)
+                return shm_error_set(err, errno, "cannot stat the container's mount namespace: %s",
+                                     strerror(errno));
+        if (before.st_ino == after.st_ino && before.st_dev == after.st_dev)
+                return shm_error_set(err, EPERM,
+                                     "process %d shares the hook's mount namespace; refusing "
+                                     "to touch the host's mounts",
+                                     (int)pid);
+        return 0;
+}
+
+int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct shm_error *err)
+{
+        _cleanup_close_ int host_tree_fd = -1, root_fd = -1, dev_fd = -1, shm_fd = -1;
+        _cleanup_free_ char *fstype = NULL, *fs_root = NULL;
+        _cleanup_free_ char *shown = NULL;
+        struct shm_observation obs = {0};
+        enum shm_mount_api api = args->api;
+        struct stat st;
+        bool created_dir = false;
+        int mnt_id = -1, r;
+
+        memset(out, 0, sizeof(*out));
+        if (asprintf(&shown, "%s/dev/shm", args->rootfs) < 0)
+                return shm_error_set(err, ENOMEM, "out of memory");
+
+        /* Facts only the host's namespace shows. */
+        if (stat("/dev/shm", &st) == 0) {
+                obs.host_dev_known = true;
+                obs.host_dev = st.st_dev;
+        }
+        if (args->entry && args->entry->present && args->entry->bind && args->entry->source &&
+            stat(args->entry->source, &st) == 0) {
+                obs.source_dev_known = true;
+                obs.source_dev = st.st_dev;
+        }
+        if (args->host && api == SHM_MOUNT_API_AUTO) {
+                host_tree_fd = open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (host_tree_fd < 0 && errno != ENOSYS)
+                        return shm_error_set(err, errno, "cannot open the host's /dev/shm: %s",
+                                             strerror(errno));
+        }
+
+        r = join_mount_namespace(args->pid, err);
+        if (r < 0)
+                return r;
+
+        root_fd = open(args->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return shm_error_set(err, errno, "cannot open the container root '%s': %s",
+                                     args->rootfs, strerror(errno));
+        dev_fd = open_dir_below(root_fd, "dev", shown, &api, err);
+        if (dev_fd == -ENOENT) {
+                return shm_error_set(err, ENOENT, "the container root '%s' has no /dev directory",
+                                     args->rootfs);
+        }
+        if (dev_fd < 0)
+                return dev_fd;
+        shm_fd = open_dir_below(dev_fd, "shm", shown, &api, err);
+        if (shm_fd == -ENOENT) {
+                if (mkdirat(dev_fd, "shm", 0755) == 0)
+                        created_dir = true;
+                else if (errno != EEXIST)
+                        return shm_error_set(err, errno, "cannot create '%s': %s", shown,
+                                             strerror(errno));
+                shm_fd = open_dir_below(dev_fd, "shm", shown, &api, err);
+        }
+        if (shm_fd < 0) {
+                r = shm_fd;
+                goto undo;
+        }
+
+        r = mount_id_of(shm_fd, &obs.mount_root, &obs.dev, &mnt_id);
+        if (r < 0) {
+                r = shm_error_set(err, -r, "cannot inspect '%s': %s", shown, strerror(-r));
+                goto undo;
+        }
+        if (obs.mount_root) {
+                r = lookup_mountinfo(mnt_id, &fstype, &fs_root, err);
+                if (r < 0)
+                        goto undo;
+                obs.fstype = fstype;
+                obs.fs_root = fs_root;
+        }
+        out->kind = shm_classify(&obs, args->entry);
+        if (out->kind == SHM_KIND_PRIVATE || out->kind == SHM_KIND_ENGINE_SHARED ||
+            out->kind == SHM_KIND_HOST)
+                tmpfs_size(shm_fd, &out->before);
+        out->after = out->before;
+
+        switch (out->kind) {
+        case SHM_KIND_HOST:
+                out->result = args->host ? "already-host" : "skipped-host";
+                return 0;
+        case SHM_KIND_OTHER:
+                out->result = "skipped-volume";
+                return 0;
+        case SHM_KIND_NONE:
+                if (args->host)
+                        goto bind_host;
+                r = mount_fresh_tmpfs(shm_fd, args->bytes, api, shown, err);
+                if (r < 0)
+                        goto undo;
+                r = verify_mounted(root_fd, mnt_id, api, shown, err);
+                if (r < 0)
+                        return r;
+                out->result = "mounted";
+                out->after = round_to_pages(args->bytes);
+                return 0;
+        case SHM_KIND_PRIVATE:
+        case SHM_KIND_ENGINE_SHARED:
+                if (args->host)
+                        goto bind_host;
+                /* Grow only: an explicit larger --shm-size, or an unlimited tmpfs, stays. */
+                if (out->before == 0 || out->before >= round_to_pages(args->bytes)) {
+                        out->result = "kept";
+                        return 0;
+                }
+                r = resize_tmpfs(shm_fd, args->bytes, api, shown, err);
+                if (r < 0)
+                        return r;
+                tmpfs_size(shm_fd, &out->after);
+                out->result = "grown";
+                return 0;
+        }
+        return shm_error_set(err, EINVAL, "unexpected /dev/shm kind");
+
+bind_host:
+        r = bind_host_shm(host_tree_fd, shm_fd, api, shown, err);
+        if (r < 0)
+                goto undo;
+        r = verify_mounted(root_fd, mnt_id, api, shown, err);
+        if (r < 0)
+                return r;
+        out->result = "host-mounted";
+        return 0;
+
+undo:
+        if (created_dir)
+                unlinkat(dev_fd, "shm", AT_REMOVEDIR);
+        return r;
+}

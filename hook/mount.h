@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Acting on a container's /dev/shm from inside its mount namespace, before
+ * pivot_root: the root file system is at its host path there.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+enum shm_kind {
+        SHM_KIND_NONE,          /* nothing mounted at <root>/dev/shm, or no such directory */
+        SHM_KIND_PRIVATE,       /* a tmpfs of this container alone (config.json tmpfs entry) */
+        SHM_KIND_ENGINE_SHARED, /* a bind of an engine-managed pod or IPC tmpfs */
+        SHM_KIND_HOST,          /* the host's /dev/shm */
+        SHM_KIND_OTHER,         /* a volume or file system the container does not own */
+};
+
+/* What the hook saw at <root>/dev/shm, and on the host before joining. */
+struct shm_observation {
+        bool mount_root;     /* the directory is the root of a mount */
+        dev_t dev;           /* of that mount */
+        const char *fstype;  /* from mountinfo, NULL when unknown */
+        const char *fs_root; /* the mount's root within its file system ("/" = all of it) */
+        bool host_dev_known;
+        dev_t host_dev; /* of the host's /dev/shm */
+        bool source_dev_known;
+        dev_t source_dev; /* of the config entry's bind source, seen from the host */
+};
+
+enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_mount *entry);
+const char *shm_kind_name(enum shm_kind kind);
+
+/*
+ * Engine-managed shm paths, matched on the engine's own part so any state
+ * directory works (<id> is 64 hex digits):
+ *   .../io.containerd.grpc.v1.cri/sandboxes/<id>/shm     containerd CRI
+ *   .../<driver>-containers/<id>/userdata/shm             CRI-O, Podman
+ *   .../containers/<id>/mounts/shm                        Docker
+ */
+bool shm_source_is_engine_managed(const char *source);
+
+enum shm_mount_api {
+        SHM_MOUNT_API_AUTO,   /* openat2 + fsopen/fspick/move_mount when the kernel has them */
+        SHM_MOUNT_API_LEGACY, /* O_NOFOLLOW walk + mount(2) on /proc/thread-self/fd/N */
+};
+
+struct shm_apply_args {
+        pid_t pid;          /* the container's init */
+        const char *rootfs; /* absolute host path */
+        const struct spec_mount *entry;
+        bool host;      /* bind the host's /dev/shm */
+        uint64_t bytes; /* otherwise: make /dev/shm at least this large */
+        enum shm_mount_api api;
+};
+
+struct shm_outcome {
+        enum shm_kind kind;
+        /* grown, kept, mounted, host-mounted, already-host, skipped-host, skipped-volume */
+        const char *result;
+        uint64_t before; /* bytes; 0 when none or unlimited */
+        uint64_t after;
+};
+
+/*
+ * Join the container's mount namespace and act. The calling process stays in
+ * that namespace afterwards: call once, last. On failure nothing is changed.
+ */
+int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct shm_error *err);

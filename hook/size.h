@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The SIZE grammar of the policy language and of shm=request annotations. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Longest SIZE text accepted; bounds annotation values too. */
+#define SIZE_TEXT_MAX 32
+
+/*
+ * Parse SIZE: a positive decimal integer of bytes with an optional binary unit
+ * k, m, g, t (any case, optional b) or Kubernetes' Ki, Mi, Gi, Ti.
+ * "2g" == "2Gi" == 2147483648. Zero, signs, fractions, spaces, overflow and
+ * anything trailing are errors. The message quotes the text.
+ */
+int size_parse(const char *text, uint64_t *bytes, struct shm_error *err);
+
+/* Parse "N%" with N an integer from 1 to 100. */
+int percent_parse(const char *text, unsigned *percent, struct shm_error *err);
+
+/* Human form of a byte count: "2 GiB", "64000 KiB", "1.50 GiB", "512 B". */
+struct size_text {
+        char s[32];
+};
+struct size_text size_format(uint64_t bytes);
+
+/* bytes * percent / 100 without overflow, rounded down to whole pages. */
+uint64_t size_percent_of(uint64_t total, unsigned percent);
