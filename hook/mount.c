@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -139,52 +140,140 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t res
         return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-/*
- * Open rootfs/`name` (one component, below `dirfd`) as an O_PATH directory,
- * refusing symlinks, magic links and anything that is not a directory.
- * Returns the fd, or a negative errno (ENOENT when missing) with a message.
- */
-static int open_dir_below(int dirfd, const char *name, const char *shown, enum shm_mount_api *api,
-                          struct shm_error *err)
+/* Open one component below dirfd without following a symlink; ENOSYS-safe. */
+static int open_component(int dirfd, const char *name, enum shm_mount_api *api)
 {
-        int fd = -1;
+        if (*api == SHM_MOUNT_API_AUTO) {
+                int fd = sys_openat2(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                                     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd;
+                *api = SHM_MOUNT_API_LEGACY;
+        }
+        return openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/*
+ * Resolve `path` (plain components, no "." or "..") below root_fd as an O_PATH
+ * directory. With openat2, RESOLVE_IN_ROOT keeps every step inside the root
+ * and RESOLVE_NO_SYMLINKS refuses any link; the fallback walks component by
+ * component with O_NOFOLLOW and checks each is a directory. Either way the
+ * result is an fd, so a later rename of a path component cannot redirect it.
+ * `shown` names the target in messages.
+ */
+static int resolve_dir(int root_fd, const char *path, const char *shown, enum shm_mount_api *api,
+                       struct shm_error *err)
+{
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
         if (*api == SHM_MOUNT_API_AUTO) {
-                fd = sys_openat2(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW,
-                                 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-                if (fd < 0 && errno == ENOSYS)
-                        *api = SHM_MOUNT_API_LEGACY;
+                fd = open_component(root_fd, path, api);
         }
-        if (*api == SHM_MOUNT_API_LEGACY)
-                fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        if (*api == SHM_MOUNT_API_LEGACY) {
+                char component[NAME_MAX + 1];
+                int dir = root_fd;
+                for (const char *p = path; *p;) {
+                        size_t len = strcspn(p, "/");
+                        if (len == 0 || len > NAME_MAX)
+                                return shm_error_set(err, EINVAL, "bad path '%s'", path);
+                        memcpy(component, p, len);
+                        component[len] = '\0';
+                        p += len + (p[len] == '/');
+                        int next = openat(dir, component, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+                        if (dir != root_fd)
+                                close(dir);
+                        if (next < 0) {
+                                dir = -1;
+                                break;
+                        }
+                        if (*p && (fstat(next, &st) < 0 || !S_ISDIR(st.st_mode))) {
+                                close(next);
+                                errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+                                dir = -1;
+                                break;
+                        }
+                        dir = next;
+                }
+                fd = dir;
+        }
         if (fd < 0) {
                 int e = errno;
                 if (e == ENOENT)
                         return shm_error_set(err, ENOENT, "'%s' does not exist", shown);
-                if (e == ELOOP)
+                if (e == ELOOP || e == EXDEV)
                         return shm_error_set(err, ELOOP,
-                                             "'%s' is a symbolic link; refusing to mount "
-                                             "through it",
+                                             "'%s' is or lies under a symbolic link; refusing to "
+                                             "mount through it",
+                                             shown);
+                if (e == ENOTDIR)
+                        return shm_error_set(err, ENOTDIR,
+                                             "'%s' is not a directory, or lies under a file; "
+                                             "refusing to mount there",
                                              shown);
                 return shm_error_set(err, e, "cannot open '%s': %s", shown, strerror(e));
         }
-        if (fstat(fd, &st) < 0) {
-                int e = errno;
-                close(fd);
-                return shm_error_set(err, e, "cannot stat '%s': %s", shown, strerror(e));
-        }
-        if (S_ISLNK(st.st_mode)) {
-                close(fd);
+        if (fstat(fd, &st) < 0)
+                return shm_error_set(err, errno, "cannot stat '%s': %s", shown, strerror(errno));
+        if (S_ISLNK(st.st_mode))
                 return shm_error_set(
                     err, ELOOP, "'%s' is a symbolic link; refusing to mount through it", shown);
-        }
-        if (!S_ISDIR(st.st_mode)) {
-                close(fd);
+        if (!S_ISDIR(st.st_mode))
                 return shm_error_set(err, ENOTDIR,
                                      "'%s' is not a directory; refusing to mount there", shown);
+        return steal_fd(&fd);
+}
+
+int shm_target_open(int root_fd, const char *shown, enum shm_mount_api *api, struct shm_target *t,
+                    struct shm_error *err)
+{
+        _cleanup_free_ char *dev_shown = NULL;
+        int r;
+
+        *t = (struct shm_target){.dev_fd = -1, .fd = -1};
+        r = resolve_dir(root_fd, "dev/shm", shown, api, err);
+        if (r >= 0) {
+                t->fd = r;
+                return 0;
         }
-        return fd;
+        if (r != -ENOENT)
+                return r;
+
+        /* No /dev/shm in the image or in /dev: make the directory, inside the root. */
+        size_t len = strlen(shown);
+        if (asprintf(&dev_shown, "%.*s", (int)(len > 4 ? len - 4 : len), shown) < 0)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        r = resolve_dir(root_fd, "dev", dev_shown, api, err);
+        if (r < 0)
+                return r;
+        t->dev_fd = r;
+        if (mkdirat(t->dev_fd, "shm", 0755) == 0)
+                t->created = true;
+        else if (errno != EEXIST)
+                return shm_error_set(err, errno, "cannot create '%s': %s", shown, strerror(errno));
+        r = resolve_dir(t->dev_fd, "shm", shown, api, err);
+        if (r < 0) {
+                shm_target_undo(t);
+                return r;
+        }
+        t->fd = r;
+        return 0;
+}
+
+void shm_target_undo(struct shm_target *t)
+{
+        if (t->created && t->dev_fd >= 0)
+                unlinkat(t->dev_fd, "shm", AT_REMOVEDIR);
+        t->created = false;
+}
+
+void shm_target_close(struct shm_target *t)
+{
+        if (t->fd >= 0)
+                close(t->fd);
+        if (t->dev_fd >= 0)
+                close(t->dev_fd);
+        t->fd = t->dev_fd = -1;
 }
 
 /* ---- looking at what is mounted ---- */
@@ -297,8 +386,8 @@ static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, cons
 }
 
 /* Mount a fresh tmpfs on the directory shm_fd, then check it landed there. */
-static int mount_fresh_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
-                             struct shm_error *err)
+int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
+                    struct shm_error *err)
 {
         char size[32];
         snprintf(size, sizeof(size), "%" PRIu64, bytes);
@@ -364,11 +453,7 @@ static int bind_host_shm(int host_tree_fd, int shm_fd, enum shm_mount_api api, c
 static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, const char *shown,
                           struct shm_error *err)
 {
-        enum shm_mount_api a = api;
-        _cleanup_close_ int dev_fd = open_dir_below(root_fd, "dev", shown, &a, err);
-        if (dev_fd < 0)
-                return dev_fd;
-        _cleanup_close_ int fd = open_dir_below(dev_fd, "shm", shown, &a, err);
+        _cleanup_close_ int fd = resolve_dir(root_fd, "dev/shm", shown, &api, err);
         bool mount_root;
         dev_t dev;
         int mnt_id;
@@ -380,15 +465,52 @@ static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, c
         return 0;
 }
 
+/* The parent pid of `pid` from /proc/<pid>/stat (the comm field may hold spaces and ')'). */
+static int parent_of(pid_t pid, pid_t *ppid)
+{
+        char path[64], buf[1024];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+        long value;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = '\0';
+        char *close_paren = strrchr(buf, ')'), *end;
+        if (!close_paren || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
+                return -EIO;
+        errno = 0;
+        value = strtol(close_paren + 4, &end, 10);
+        if (errno || end == close_paren + 4 || *end != ' ' || value < 0)
+                return -EIO;
+        *ppid = (pid_t)value;
+        return 0;
+}
+
+/*
+ * Join the mount namespace of the container's init, and only that. The pid
+ * comes from stdin, so it is checked: it must be alive (pinned by a pidfd so
+ * a recycled pid cannot stand in), be a child of the runtime that runs us,
+ * and live in a mount namespace other than ours.
+ */
 static int join_mount_namespace(pid_t pid, struct shm_error *err)
 {
         _cleanup_close_ int pidfd = -1;
         struct stat before, after;
+        pid_t ppid = -1;
+        int r;
 
+        if (pid == getpid() || pid == getppid())
+                return shm_error_set(
+                    err, EPERM, "pid %d is the hook or its runtime, not a container", (int)pid);
         if (stat("/proc/self/ns/mnt", &before) < 0)
                 return shm_error_set(err, errno, "cannot stat the hook's mount namespace: %s",
                                      strerror(errno));
-        /* A pidfd pins the process: a recycled pid cannot swap the namespace under us. */
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (pidfd < 0) {
                 if (errno == ESRCH)
@@ -397,6 +519,18 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
                 return shm_error_set(err, errno, "cannot open container process %d: %s", (int)pid,
                                      strerror(errno));
         }
+        r = parent_of(pid, &ppid);
+        /* Still the same process? Then what /proc said was about it. */
+        if (r == 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+                r = -ESRCH;
+        if (r < 0)
+                return shm_error_set(err, -r, "cannot read the parent of container process %d: %s",
+                                     (int)pid, strerror(-r));
+        if (ppid != getppid())
+                return shm_error_set(err, EPERM,
+                                     "process %d is not a child of the runtime that runs the hook "
+                                     "(its parent is %d, the hook's is %d)",
+                                     (int)pid, (int)ppid, (int)getppid());
         if (setns(pidfd, CLONE_NEWNS) < 0)
                 return shm_error_set(err, errno,
                                      "cannot join the mount namespace of process %d: %s", (int)pid,
@@ -412,15 +546,21 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
         return 0;
 }
 
+static void cleanup_targetp(struct shm_target *t)
+{
+        shm_target_close(t);
+}
+
 int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct shm_error *err)
 {
-        _cleanup_close_ int host_tree_fd = -1, root_fd = -1, dev_fd = -1, shm_fd = -1;
+        _cleanup_close_ int host_tree_fd = -1, root_fd = -1;
+        __attribute__((cleanup(cleanup_targetp))) struct shm_target target = {.fd = -1,
+                                                                              .dev_fd = -1};
         _cleanup_free_ char *fstype = NULL, *fs_root = NULL;
         _cleanup_free_ char *shown = NULL;
         struct shm_observation obs = {0};
         enum shm_mount_api api = args->api;
         struct stat st;
-        bool created_dir = false;
         int mnt_id = -1, r;
 
         memset(out, 0, sizeof(*out));
@@ -452,28 +592,11 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         if (root_fd < 0)
                 return shm_error_set(err, errno, "cannot open the container root '%s': %s",
                                      args->rootfs, strerror(errno));
-        dev_fd = open_dir_below(root_fd, "dev", shown, &api, err);
-        if (dev_fd == -ENOENT) {
-                return shm_error_set(err, ENOENT, "the container root '%s' has no /dev directory",
-                                     args->rootfs);
-        }
-        if (dev_fd < 0)
-                return dev_fd;
-        shm_fd = open_dir_below(dev_fd, "shm", shown, &api, err);
-        if (shm_fd == -ENOENT) {
-                if (mkdirat(dev_fd, "shm", 0755) == 0)
-                        created_dir = true;
-                else if (errno != EEXIST)
-                        return shm_error_set(err, errno, "cannot create '%s': %s", shown,
-                                             strerror(errno));
-                shm_fd = open_dir_below(dev_fd, "shm", shown, &api, err);
-        }
-        if (shm_fd < 0) {
-                r = shm_fd;
-                goto undo;
-        }
+        r = shm_target_open(root_fd, shown, &api, &target, err);
+        if (r < 0)
+                return r;
 
-        r = mount_id_of(shm_fd, &obs.mount_root, &obs.dev, &mnt_id);
+        r = mount_id_of(target.fd, &obs.mount_root, &obs.dev, &mnt_id);
         if (r < 0) {
                 r = shm_error_set(err, -r, "cannot inspect '%s': %s", shown, strerror(-r));
                 goto undo;
@@ -488,7 +611,7 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         out->kind = shm_classify(&obs, args->entry);
         if (out->kind == SHM_KIND_PRIVATE || out->kind == SHM_KIND_ENGINE_SHARED ||
             out->kind == SHM_KIND_HOST)
-                tmpfs_size(shm_fd, &out->before);
+                tmpfs_size(target.fd, &out->before);
         out->after = out->before;
 
         switch (out->kind) {
@@ -501,7 +624,7 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         case SHM_KIND_NONE:
                 if (args->host)
                         goto bind_host;
-                r = mount_fresh_tmpfs(shm_fd, args->bytes, api, shown, err);
+                r = shm_mount_tmpfs(target.fd, args->bytes, api, shown, err);
                 if (r < 0)
                         goto undo;
                 r = verify_mounted(root_fd, mnt_id, api, shown, err);
@@ -519,17 +642,17 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
                         out->result = "kept";
                         return 0;
                 }
-                r = resize_tmpfs(shm_fd, args->bytes, api, shown, err);
+                r = resize_tmpfs(target.fd, args->bytes, api, shown, err);
                 if (r < 0)
                         return r;
-                tmpfs_size(shm_fd, &out->after);
+                tmpfs_size(target.fd, &out->after);
                 out->result = "grown";
                 return 0;
         }
         return shm_error_set(err, EINVAL, "unexpected /dev/shm kind");
 
 bind_host:
-        r = bind_host_shm(host_tree_fd, shm_fd, api, shown, err);
+        r = bind_host_shm(host_tree_fd, target.fd, api, shown, err);
         if (r < 0)
                 goto undo;
         r = verify_mounted(root_fd, mnt_id, api, shown, err);
@@ -539,7 +662,6 @@ bind_host:
         return 0;
 
 undo:
-        if (created_dir)
-                unlinkat(dev_fd, "shm", AT_REMOVEDIR);
+        shm_target_undo(&target);
         return r;
 }

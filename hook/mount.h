@@ -49,6 +49,27 @@ enum shm_mount_api {
         SHM_MOUNT_API_LEGACY, /* O_NOFOLLOW walk + mount(2) on /proc/thread-self/fd/N */
 };
 
+/* <root>/dev/shm, opened safely: an O_PATH fd that no later rename can redirect. */
+struct shm_target {
+        int fd;       /* <root>/dev/shm */
+        int dev_fd;   /* <root>/dev, kept only when the hook created shm */
+        bool created; /* the hook made the directory; undo removes it */
+};
+
+/*
+ * Resolve <root>/dev/shm below root_fd, never through a symlink or out of the
+ * root, creating the shm directory when /dev has none. `shown` names it in
+ * messages. On a kernel without openat2 *api falls back to LEGACY.
+ */
+int shm_target_open(int root_fd, const char *shown, enum shm_mount_api *api, struct shm_target *t,
+                    struct shm_error *err);
+void shm_target_undo(struct shm_target *t);
+void shm_target_close(struct shm_target *t);
+
+/* Mount a fresh tmpfs (nosuid, nodev, noexec, mode 1777) on the directory fd. */
+int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
+                    struct shm_error *err);
+
 struct shm_apply_args {
         pid_t pid;          /* the container's init */
         const char *rootfs; /* absolute host path */
