@@ -437,6 +437,11 @@ static int run_hook(const struct options *o)
         int status = EXIT_FAILURE;
 
         log_init(o->log_priority, true);
+        if (isatty(STDIN_FILENO)) {
+                log_msg(LOG_ERR, "hook mode reads the OCI state JSON on stdin; see 'oci-shm-hook "
+                                 "--help' for check and explain");
+                return EXIT_USAGE;
+        }
 
         if (read_fd_bounded(STDIN_FILENO, STATE_MAX_BYTES, "the container state on stdin", &input,
                             &len, &err) < 0 ||
