@@ -111,48 +111,39 @@ int json_check_unique_keys(yajl_val object, const char *where, struct shm_error 
         return 0;
 }
 
-static int wrong_type(const char *where, const char *key, const char *type, struct shm_error *err)
+/* The member, or NULL when absent or null; -EINVAL when it is not of `type`. */
+static int get_typed(yajl_val object, const char *key, const char *where, yajl_type type,
+                     const char *type_name, yajl_val *out, struct shm_error *err)
 {
-        return shm_error_set(err, EINVAL, "'%s.%s' is not %s", where, key, type);
+        yajl_val v = json_member(object, key);
+        *out = NULL;
+        if (!v || YAJL_IS_NULL(v))
+                return 0;
+        if (v->type != type)
+                return shm_error_set(err, EINVAL, "'%s.%s' is not %s", where, key, type_name);
+        *out = v;
+        return 0;
 }
 
 int json_get_string(yajl_val object, const char *key, const char *where, const char **out,
                     struct shm_error *err)
 {
-        yajl_val v = json_member(object, key);
-        *out = NULL;
-        if (!v || YAJL_IS_NULL(v))
-                return 0;
-        if (!YAJL_IS_STRING(v))
-                return wrong_type(where, key, "a string", err);
-        *out = v->u.string;
-        return 0;
+        yajl_val v;
+        int r = get_typed(object, key, where, yajl_t_string, "a string", &v, err);
+        *out = v ? v->u.string : NULL;
+        return r;
 }
 
 int json_get_object(yajl_val object, const char *key, const char *where, yajl_val *out,
                     struct shm_error *err)
 {
-        yajl_val v = json_member(object, key);
-        *out = NULL;
-        if (!v || YAJL_IS_NULL(v))
-                return 0;
-        if (!YAJL_IS_OBJECT(v))
-                return wrong_type(where, key, "an object", err);
-        *out = v;
-        return 0;
+        return get_typed(object, key, where, yajl_t_object, "an object", out, err);
 }
 
 int json_get_array(yajl_val object, const char *key, const char *where, yajl_val *out,
                    struct shm_error *err)
 {
-        yajl_val v = json_member(object, key);
-        *out = NULL;
-        if (!v || YAJL_IS_NULL(v))
-                return 0;
-        if (!YAJL_IS_ARRAY(v))
-                return wrong_type(where, key, "an array", err);
-        *out = v;
-        return 0;
+        return get_typed(object, key, where, yajl_t_array, "an array", out, err);
 }
 
 int json_get_int64(yajl_val object, const char *key, const char *where, int64_t *out, bool *present,
@@ -164,7 +155,7 @@ int json_get_int64(yajl_val object, const char *key, const char *where, int64_t 
         if (!v || YAJL_IS_NULL(v))
                 return 0;
         if (!YAJL_IS_INTEGER(v))
-                return wrong_type(where, key, "an integer", err);
+                return shm_error_set(err, EINVAL, "'%s.%s' is not an integer", where, key);
         *out = YAJL_GET_INTEGER(v);
         *present = true;
         return 0;
