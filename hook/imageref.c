@@ -137,6 +137,8 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
 {
         _cleanup_free_ char *copy = NULL;
         _cleanup_free_ char *suffix = NULL;
+        /* Declared here: a goto below must not jump past a cleanup variable's initialization. */
+        _cleanup_free_ char *full_name = NULL;
         char *name, *tag = NULL, *digest = NULL, *remainder, *slash;
         const char *domain = DEFAULT_DOMAIN;
         const char *official = "";
@@ -206,7 +208,6 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
                      digest ? digest : "") < 0)
                 return shm_error_set(err, ENOMEM, "out of memory");
 
-        _cleanup_free_ char *full_name = NULL;
         if (asprintf(&full_name, "%s/%s%s", domain, official, remainder) < 0)
                 return shm_error_set(err, ENOMEM, "out of memory");
         /* The familiar name drops docker.io/, and library/ from one-part names. */
