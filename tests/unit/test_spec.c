@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* spec.c and json.c: the parts of config.json the hook reads, strictly. */
+#include "unit.h"
+
+#include "json.h"
+#include "spec.h"
+
+#define ROOT_ONLY "{\"root\":{\"path\":\"rootfs\"}}"
+
+static void parse_ok(const char *text, const char *bundle, struct oci_spec *spec)
+{
+        struct shm_error e = {0};
+        if (oci_spec_parse(text, strlen(text), bundle, spec, &e) != 0)
+                fail_msg("oci_spec_parse('%s') failed: %s", text, e.message);
+        assert_non_null(spec->tree);
+}
+
+static void expect_bad(const char *text, const char *part)
+{
+        struct oci_spec spec;
+        struct shm_error e = {0};
+        int r = oci_spec_parse(text, strlen(text), "/b", &spec, &e);
+        if (r >= 0)
+                fail_msg("config '%s' was accepted", text);
+        assert_int_equal(r, -e.code);
+        assert_contains(e.message, part);
+        /* nothing is left allocated or dangling on failure */
+        assert_null(spec.tree);
+        assert_null(spec.root_path);
+        assert_null(spec.annotations);
+        oci_spec_free(&spec);
+}
+
+/* A config.json with one mounts[] array and a rootfs. */
+static void parse_mounts(const char *mounts, struct oci_spec *spec)
+{
+        char text[4096];
+        snprintf(text, sizeof(text), "{\"root\":{\"path\":\"rootfs\"},\"mounts\":[%s]}", mounts);
+        parse_ok(text, "/b", spec);
+}
+
+static void test_root_path(void **state)
+{
+        struct oci_spec spec;
+        parse_ok(ROOT_ONLY, "/run/bundle", &spec);
+        assert_string_equal(spec.root_path, "/run/bundle/rootfs");
+        assert_false(spec.shm.present);
+        assert_int_equal(spec.n_annotations, 0);
+        assert_null(spec.annotations);
+        assert_int_equal(spec.memory_limit, 0);
+        assert_null(spec.hostname_source);
+        oci_spec_free(&spec);
+        assert_null(spec.tree);
+
+        parse_ok("{\"root\":{\"path\":\"/var/lib/x/rootfs\",\"readonly\":true}}", "/b", &spec);
+        assert_string_equal(spec.root_path, "/var/lib/x/rootfs");
+        oci_spec_free(&spec);
+
+        parse_ok("{\"root\":{\"path\":\"a/b/rootfs\"}}", "/b", &spec);
+        assert_string_equal(spec.root_path, "/b/a/b/rootfs");
+        oci_spec_free(&spec);
+
+        /* names that merely start with dots are fine */
+        parse_ok("{\"root\":{\"path\":\"..rootfs/.x/...\"}}", "/b", &spec);
+        assert_string_equal(spec.root_path, "/b/..rootfs/.x/...");
+        oci_spec_free(&spec);
+
+        /* an absolute path is the runtime's business and is kept as written */
+        parse_ok("{\"root\":{\"path\":\"/a/../rootfs\"}}", "/b", &spec);
+        assert_string_equal(spec.root_path, "/a/../rootfs");
+        oci_spec_free(&spec);
+
+        expect_bad("{\"root\":{\"path\":\"../rootfs\"}}",
+                   "'root.path' '../rootfs' leaves the bundle through '..'");
+        expect_bad("{\"root\":{\"path\":\"a/../../rootfs\"}}", "through '..'");
+        expect_bad("{\"root\":{\"path\":\"rootfs/..\"}}", "through '..'");
+        expect_bad("{\"root\":{\"path\":\"..\"}}", "through '..'");
+        expect_bad("{}", "config.json has no 'root.path'");
+        expect_bad("{\"root\":null}", "has no 'root.path'");
+        expect_bad("{\"root\":{}}", "has no 'root.path'");
+        expect_bad("{\"root\":{\"path\":\"\"}}", "has no 'root.path'");
+        expect_bad("{\"root\":{\"path\":5}}", "'config.root.path' is not a string");
+        expect_bad("{\"root\":\"rootfs\"}", "'config.root' is not an object");
+        expect_bad("{\"root\":{\"path\":\"a\"},\"root\":{\"path\":\"b\"}}",
+                   "config.json has key 'root' twice");
+}
+
+static void test_dev_shm_paths(void **state)
+{
+        static const char *const yes[] = {"/dev/shm",   "/dev/shm/", "//dev//shm",
+                                          "/dev/shm//", "dev/shm",   "///dev///shm///"};
+        static const char *const no[] = {
+            "/dev",        "/dev/",      "/dev/shm/x", "/dev/shmx", "/dev/sh",  "/devx/shm", "/shm",
+            "/dev/shm/..", "/dev/./shm", "",           "/",         "/run/shm", "/dev/SHM"};
+        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+                if (!spec_path_is_dev_shm(yes[i]))
+                        fail_msg("'%s' is /dev/shm", yes[i]);
+        for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+                if (spec_path_is_dev_shm(no[i]))
+                        fail_msg("'%s' is not /dev/shm", no[i]);
+
+        for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+                char entry[256];
+                struct oci_spec spec;
+                snprintf(entry, sizeof(entry),
+                         "{\"destination\":\"%s\",\"type\":\"tmpfs\",\"source\":\"shm\","
+                         "\"options\":[\"nosuid\",\"size=65536k\"]}",
+                         yes[i]);
+                parse_mounts(entry, &spec);
+                assert_true(spec.shm.present);
+                assert_false(spec.shm.bind);
+                assert_string_equal(spec.shm.type, "tmpfs");
+                assert_string_equal(spec.shm.source, "shm");
+                oci_spec_free(&spec);
+        }
+}
+
+static void test_runc_default_mounts(void **state)
+{
+        /* the mounts `runc spec` writes */
+        struct oci_spec spec;
+        parse_mounts(
+            "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+            "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+            "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+            "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\"},"
+            "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+            "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+            "{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\"},"
+            "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+            "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"relatime\",\"ro\"]}",
+            &spec);
+        assert_true(spec.shm.present);
+        assert_false(spec.shm.bind);
+        assert_string_equal(spec.shm.type, "tmpfs");
+        oci_spec_free(&spec);
+}
+
+static void test_bind_detection(void **state)
+{
+        struct oci_spec spec;
+        /* Podman: a bind of <bundle>/shm */
+        parse_mounts(
+            "{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"/x/userdata/shm\","
+            "\"options\":[\"rbind\",\"nosuid\"]}",
+            &spec);
+        assert_true(spec.shm.bind);
+        assert_string_equal(spec.shm.source, "/x/userdata/shm");
+        oci_spec_free(&spec);
+
+        parse_mounts("{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"/s\"}", &spec);
+        assert_true(spec.shm.bind);
+        oci_spec_free(&spec);
+
+        /* Docker --ipc=shareable: no type, options bind */
+        parse_mounts("{\"destination\":\"/dev/shm\",\"source\":\"/s\",\"options\":[\"rbind\"]}",
+                     &spec);
+        assert_true(spec.shm.bind);
+        assert_null(spec.shm.type);
+        oci_spec_free(&spec);
+
+        parse_mounts("{\"destination\":\"/dev/shm\",\"type\":\"none\",\"source\":\"/s\","
+                     "\"options\":[\"ro\",\"bind\"]}",
+                     &spec);
+        assert_true(spec.shm.bind);
+        oci_spec_free(&spec);
+
+        /* words that only look like bind */
+        parse_mounts("{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+                     "\"options\":[\"rbinding\",\"Bind\",\"nobind\"]}",
+                     &spec);
+        assert_false(spec.shm.bind);
+        oci_spec_free(&spec);
+
+        /* options and types that are not strings */
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/dev/shm\","
+                   "\"options\":[\"bind\",7]}]}",
+                   "'config.mounts[0].options' holds a value that is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/dev/shm\","
+                   "\"options\":\"bind\"}]}",
+                   "'config.mounts[].options' is not an array");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/dev/shm\","
+                   "\"type\":1}]}",
+                   "'config.mounts[].type' is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/dev/shm\","
+                   "\"source\":{}}]}",
+                   "'config.mounts[].source' is not a string");
+}
+
+static void test_last_entry_wins(void **state)
+{
+        struct oci_spec spec;
+        parse_mounts("{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"},"
+                     "{\"destination\":\"/dev/shm/\",\"type\":\"bind\",\"source\":\"/first\"},"
+                     "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},"
+                     "{\"destination\":\"//dev/shm\",\"type\":\"bind\",\"source\":\"/last\","
+                     "\"options\":[\"rbind\"]}",
+                     &spec);
+        assert_true(spec.shm.present);
+        assert_true(spec.shm.bind);
+        assert_string_equal(spec.shm.source, "/last");
+        oci_spec_free(&spec);
+
+        /* a later tmpfs entry is not a bind even if an earlier one was */
+        parse_mounts("{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"/s\"},"
+                     "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"}",
+                     &spec);
+        assert_false(spec.shm.bind);
+        assert_string_equal(spec.shm.type, "tmpfs");
+        oci_spec_free(&spec);
+
+        /* mounts that are absent, null or empty: no /dev/shm entry */
+        parse_ok("{\"root\":{\"path\":\"r\"},\"mounts\":null}", "/b", &spec);
+        assert_false(spec.shm.present);
+        oci_spec_free(&spec);
+        parse_mounts("", &spec);
+        assert_false(spec.shm.present);
+        oci_spec_free(&spec);
+
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":{}}", "'config.mounts' is not an array");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[\"/dev/shm\"]}",
+                   "'config.mounts[0]' is not an object");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"type\":\"tmpfs\"},{}]}",
+                   "'config.mounts[0]' has no destination");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":1}]}",
+                   "'config.mounts[].destination' is not a string");
+}
+
+static void test_hostname_source(void **state)
+{
+        struct oci_spec spec;
+        parse_mounts("{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\","
+                     "\"source\":\"/var/lib/docker/containers/abc/resolv.conf\"},"
+                     "{\"destination\":\"/etc/hostname\",\"type\":\"bind\","
+                     "\"source\":\"/var/lib/docker/containers/abc/hostname\"}",
+                     &spec);
+        assert_string_equal(spec.hostname_source, "/var/lib/docker/containers/abc/hostname");
+        assert_false(spec.shm.present);
+        oci_spec_free(&spec);
+
+        parse_mounts("{\"destination\":\"/etc/hostname\",\"type\":\"bind\"}", &spec);
+        assert_null(spec.hostname_source);
+        oci_spec_free(&spec);
+}
+
+static void test_annotations(void **state)
+{
+        struct oci_spec spec;
+        parse_ok("{\"root\":{\"path\":\"r\"},\"annotations\":{"
+                 "\"io.kubernetes.cri.image-name\":\"docker.io/library/redis:7\","
+                 "\"example.com/shm\":\"\",\"k\":\"v\"}}",
+                 "/b", &spec);
+        assert_int_equal(spec.n_annotations, 3);
+        assert_string_equal(spec.annotations[0].key, "io.kubernetes.cri.image-name");
+        assert_string_equal(spec.annotations[0].value, "docker.io/library/redis:7");
+        assert_string_equal(oci_spec_annotation(&spec, "k"), "v");
+        assert_string_equal(oci_spec_annotation(&spec, "example.com/shm"), "");
+        assert_null(oci_spec_annotation(&spec, "K"));
+        assert_null(oci_spec_annotation(&spec, "missing"));
+        oci_spec_free(&spec);
+
+        parse_ok("{\"root\":{\"path\":\"r\"},\"annotations\":{}}", "/b", &spec);
+        assert_int_equal(spec.n_annotations, 0);
+        assert_null(oci_spec_annotation(&spec, "k"));
+        oci_spec_free(&spec);
+
+        parse_ok("{\"root\":{\"path\":\"r\"},\"annotations\":null}", "/b", &spec);
+        assert_int_equal(spec.n_annotations, 0);
+        oci_spec_free(&spec);
+
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":1}}",
+                   "annotation 'k' is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"a\":\"x\",\"k\":null}}",
+                   "annotation 'k' is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":{\"x\":\"y\"}}}",
+                   "annotation 'k' is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":\"1\",\"k\":\"2\"}}",
+                   "'config.annotations' has key 'k' twice");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":[]}",
+                   "'config.annotations' is not an object");
+}
+
+static void test_annotation_limit(void **state)
+{
+        size_t cap = 64 + (SPEC_MAX_ANNOTATIONS + 1) * 24;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        for (size_t n = SPEC_MAX_ANNOTATIONS; n <= SPEC_MAX_ANNOTATIONS + 1; n++) {
+                size_t used =
+                    (size_t)snprintf(text, cap, "{\"root\":{\"path\":\"r\"},\"annotations\":{");
+                for (size_t i = 0; i < n; i++)
+                        used += (size_t)snprintf(text + used, cap - used, "%s\"k%zu\":\"v\"",
+                                                 i ? "," : "", i);
+                snprintf(text + used, cap - used, "}}");
+                struct oci_spec spec;
+                struct shm_error e = {0};
+                int r = oci_spec_parse(text, strlen(text), "/b", &spec, &e);
+                if (n == SPEC_MAX_ANNOTATIONS) {
+                        assert_int_equal(r, 0);
+                        assert_int_equal(spec.n_annotations, n);
+                        oci_spec_free(&spec);
+                } else {
+                        assert_int_equal(r, -E2BIG);
+                        assert_contains(e.message, "more than 4096 annotations");
+                }
+        }
+        free(text);
+}
+
+static void test_memory_limit(void **state)
+{
+        static const struct {
+                const char *linux_json;
+                uint64_t want;
+        } ok[] = {
+            {"", 0},
+            {",\"linux\":null", 0},
+            {",\"linux\":{}", 0},
+            {",\"linux\":{\"resources\":{}}", 0},
+            {",\"linux\":{\"resources\":{\"memory\":{}}}", 0},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":null}}}", 0},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":-1}}}", 0},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":0}}}", 0},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":536870912,\"swap\":-1}}}",
+             536870912},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":9223372036854775807}}}",
+             9223372036854775807ULL},
+        };
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+                char text[512];
+                struct oci_spec spec;
+                snprintf(text, sizeof(text), "{\"root\":{\"path\":\"r\"}%s}", ok[i].linux_json);
+                parse_ok(text, "/b", &spec);
+                assert_int_equal(spec.memory_limit, ok[i].want);
+                oci_spec_free(&spec);
+        }
+        expect_bad(
+            "{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"limit\":5e8}}}}",
+            "'config.linux.resources.memory.limit' is not an integer");
+        expect_bad(
+            "{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"limit\":1.5}}}}",
+            "is not an integer");
+        expect_bad(
+            "{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
+            "is not an integer");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"limit\":"
+                   "18446744073709551616}}}}",
+                   "is not an integer");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":[]}}}",
+                   "'config.linux.resources.memory' is not an object");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":7}}",
+                   "'config.linux.resources' is not an object");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":\"x\"}",
+                   "'config.linux' is not an object");
+}
+
+static void test_strict_json(void **state)
+{
+        expect_bad("[]", "config.json is not a JSON object");
+        expect_bad("\"x\"", "config.json is not a JSON object");
+        expect_bad("", "config.json is not valid JSON");
+        expect_bad("{\"root\":{\"path\":\"r\"}", "is not valid JSON");
+        expect_bad("{\"root\":{\"path\":\"r\"}} {}", "is not valid JSON");
+        expect_bad("{\"root\":{\"path\":\"r\"}} trailing", "is not valid JSON");
+        expect_bad("{\"root\":{\"path\":\"r\"}, /* c */ \"x\":1}", "comment");
+        expect_bad("{\"root\":{\"path\":\"r\"}} // c", "comment");
+        expect_bad("{\"root\":{\"path\":\"r\\u0000x\"}}", "NUL character");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":\"a\\u0000\"}}",
+                   "NUL character");
+
+        /* a '/' or brackets inside strings are not comments or nesting */
+        struct oci_spec spec;
+        parse_ok("{\"root\":{\"path\":\"r//x/*y*/\"},\"annotations\":{\"k\":\"[[[[{{{{\"}}", "/b",
+                 &spec);
+        assert_string_equal(spec.root_path, "/b/r//x/*y*/");
+        assert_string_equal(oci_spec_annotation(&spec, "k"), "[[[[{{{{");
+        oci_spec_free(&spec);
+
+        /* exactly JSON_MAX_DEPTH levels parse, one more is refused */
+        char text[1024];
+        for (int extra = 0; extra <= 1; extra++) {
+                int levels = JSON_MAX_DEPTH - 1 + extra; /* inside the top-level object */
+                size_t used =
+                    (size_t)snprintf(text, sizeof(text), "{\"root\":{\"path\":\"r\"},\"x\":");
+                for (int i = 0; i < levels; i++)
+                        text[used++] = '[';
+                for (int i = 0; i < levels; i++)
+                        text[used++] = ']';
+                strcpy(text + used, "}");
+                struct shm_error e = {0};
+                int r = oci_spec_parse(text, strlen(text), "/b", &spec, &e);
+                if (!extra) {
+                        assert_int_equal(r, 0);
+                        oci_spec_free(&spec);
+                } else {
+                        assert_int_equal(r, -EINVAL);
+                        assert_contains(e.message, "config.json is nested deeper than 64 levels");
+                }
+        }
+
+        static const char nul[] = "{\"root\":{\"path\":\"r\"}}\0";
+        struct shm_error e = {0};
+        assert_int_equal(oci_spec_parse(nul, sizeof(nul) - 1, "/b", &spec, &e), -EINVAL);
+        assert_contains(e.message, "config.json contains a NUL byte");
+}
+
+static void test_json_helpers(void **state)
+{
+        yajl_val tree = NULL;
+        struct shm_error e = {0};
+        static const char text[] =
+            "{\"s\":\"x\",\"i\":-3,\"d\":1.5,\"o\":{},\"a\":[1],\"n\":null,\"b\":true}";
+        assert_int_equal(json_parse_object(text, strlen(text), "doc", &tree, &e), 0);
+
+        const char *s;
+        yajl_val v;
+        int64_t i;
+        bool present;
+        assert_int_equal(json_get_string(tree, "s", "doc", &s, &e), 0);
+        assert_string_equal(s, "x");
+        assert_int_equal(json_get_string(tree, "missing", "doc", &s, &e), 0);
+        assert_null(s);
+        assert_int_equal(json_get_string(tree, "n", "doc", &s, &e), 0);
+        assert_null(s);
+        assert_int_equal(json_get_string(tree, "i", "doc", &s, &e), -EINVAL);
+        assert_string_equal(e.message, "'doc.i' is not a string");
+
+        assert_int_equal(json_get_int64(tree, "i", "doc", &i, &present, &e), 0);
+        assert_true(present);
+        assert_int_equal(i, -3);
+        assert_int_equal(json_get_int64(tree, "n", "doc", &i, &present, &e), 0);
+        assert_false(present);
+        assert_int_equal(json_get_int64(tree, "d", "doc", &i, &present, &e), -EINVAL);
+        assert_string_equal(e.message, "'doc.d' is not an integer");
+        assert_int_equal(json_get_int64(tree, "b", "doc", &i, &present, &e), -EINVAL);
+
+        assert_int_equal(json_get_object(tree, "o", "doc", &v, &e), 0);
+        assert_non_null(v);
+        assert_int_equal(json_get_object(tree, "a", "doc", &v, &e), -EINVAL);
+        assert_string_equal(e.message, "'doc.a' is not an object");
+        assert_int_equal(json_get_array(tree, "a", "doc", &v, &e), 0);
+        assert_non_null(v);
+        assert_int_equal(json_get_array(tree, "o", "doc", &v, &e), -EINVAL);
+        assert_string_equal(e.message, "'doc.o' is not an array");
+
+        /* on a non-object (or NULL) every member is missing */
+        assert_null(json_member(NULL, "s"));
+        assert_null(json_member(json_member(tree, "a"), "s"));
+        assert_int_equal(json_get_string(NULL, "s", "doc", &s, &e), 0);
+        assert_null(s);
+        assert_int_equal(json_check_unique_keys(tree, "doc", &e), 0);
+        yajl_tree_free(tree);
+
+        /* json_parse_value takes any top-level value */
+        assert_int_equal(json_parse_value("[1,2]", 5, "list", &tree, &e), 0);
+        assert_true(YAJL_IS_ARRAY(tree));
+        yajl_tree_free(tree);
+        tree = NULL;
+        assert_int_equal(json_parse_object("[1,2]", 5, "list", &tree, &e), -EINVAL);
+        assert_null(tree);
+        assert_string_equal(e.message, "list is not a JSON object");
+
+        /* yajl's multi-line messages are cut to their first line */
+        assert_int_equal(json_parse_value("{\"a\" 1}", 7, "doc", &tree, &e), -EINVAL);
+        assert_null(strchr(e.message, '\n'));
+        assert_contains(e.message, "doc is not valid JSON: ");
+}
+
+static void test_spec_load(void **state)
+{
+        char *dir = unit_mkdtemp();
+        struct oci_spec spec;
+        struct shm_error e = {0};
+
+        /* missing config.json */
+        assert_true(oci_spec_load(dir, &spec, &e) < 0);
+        assert_contains(e.message, "bundle '");
+        assert_contains(e.message, "cannot open 'config.json'");
+        assert_null(spec.tree);
+
+        /* a regular file */
+        unit_write(dir, "config.json", "{\"root\":{\"path\":\"rootfs\"}}");
+        assert_int_equal(oci_spec_load(dir, &spec, &e), 0);
+        char *want = unit_path(dir, "rootfs");
+        assert_string_equal(spec.root_path, want);
+        free(want);
+        oci_spec_free(&spec);
+
+        /* config.json through a symlink is refused */
+        char *real = unit_path(dir, "real.json");
+        char *config = unit_path(dir, "config.json");
+        assert_int_equal(rename(config, real), 0);
+        assert_int_equal(symlink(real, config), 0);
+        assert_int_equal(oci_spec_load(dir, &spec, &e), -ELOOP);
+        assert_contains(e.message, "'config.json' is a symbolic link");
+        assert_int_equal(unlink(config), 0);
+
+        /* a directory named config.json */
+        assert_int_equal(mkdir(config, 0755), 0);
+        assert_int_equal(oci_spec_load(dir, &spec, &e), -EINVAL);
+        assert_contains(e.message, "not a regular file");
+        assert_int_equal(rmdir(config), 0);
+
+        /* larger than SPEC_MAX_BYTES (sparse) */
+        int fd = open(config, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, SPEC_MAX_BYTES + 1), 0);
+        close(fd);
+        assert_int_equal(oci_spec_load(dir, &spec, &e), -EFBIG);
+        assert_contains(e.message, "larger than");
+
+        /* a bundle that is missing */
+        char *missing = unit_path(dir, "nope");
+        assert_int_equal(oci_spec_load(missing, &spec, &e), -ENOENT);
+        assert_contains(e.message, "cannot open bundle");
+        free(missing);
+        free(real);
+        free(config);
+        unit_rm_rf(dir);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_root_path),           cmocka_unit_test(test_dev_shm_paths),
+            cmocka_unit_test(test_runc_default_mounts), cmocka_unit_test(test_bind_detection),
+            cmocka_unit_test(test_last_entry_wins),     cmocka_unit_test(test_hostname_source),
+            cmocka_unit_test(test_annotations),         cmocka_unit_test(test_annotation_limit),
+            cmocka_unit_test(test_memory_limit),        cmocka_unit_test(test_strict_json),
+            cmocka_unit_test(test_json_helpers),        cmocka_unit_test(test_spec_load),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
