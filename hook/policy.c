@@ -519,7 +519,8 @@ int policy_decide(const struct policy *p, const struct policy_input *in,
                         break;
                 }
                 }
-                clamp(out, in->memory_limit, "memory limit");
+                /* Whole pages below the limit: tmpfs rounds its size up to pages. */
+                clamp(out, in->memory_limit & ~(uint64_t)4095, "memory limit");
                 /* tmpfs reads size=0 as "unlimited": never ask for less than a page. */
                 if (out->bytes < 4096)
                         out->bytes = 4096;

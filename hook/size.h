@@ -21,7 +21,7 @@ int size_parse(const char *text, uint64_t *bytes, struct shm_error *err);
 /* Parse "N%" with N an integer from 1 to 100. */
 int percent_parse(const char *text, unsigned *percent, struct shm_error *err);
 
-/* Human form of a byte count: "2 GiB", "64000 KiB", "1.50 GiB", "512 B". */
+/* Human form of a byte count: "2 GiB", "62.50 MiB", "512 B". */
 struct size_text {
         char s[32];
 };
