@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Adding a hook entry to a bundle's config.json, for oci-shm-runtime: every
+ * other field is written back as it was read (numbers keep their exact text).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define BUNDLE_MAX_HOOK_ARGS 16
+
+struct hook_entry {
+        const char *path;
+        const char *args[BUNDLE_MAX_HOOK_ARGS]; /* NULL-terminated */
+        const char *env[BUNDLE_MAX_HOOK_ARGS];  /* NULL-terminated */
+        int timeout;                            /* seconds; 0: none */
+};
+
+/*
+ * Given config.json text buf[0..len), produce the text with `hook` appended
+ * to hooks.<stage>. When a hook entry of any stage already has hook->path (or
+ * names the same file), nothing is produced: *out stays NULL and *added is
+ * false. Refuses invalid JSON, duplicate keys at the top level or in "hooks",
+ * and a "hooks" or hooks.<stage> of the wrong type.
+ */
+int bundle_config_add_hook(const char *buf, size_t len, const char *stage,
+                           const struct hook_entry *hook, char **out, size_t *out_len, bool *added,
+                           struct shm_error *err);
+
+/*
+ * Do the same to <bundle>/config.json: read it without following a symlink
+ * (size-capped like the hook's own read), write the new text to a temporary
+ * file in the bundle directory, fsync it and rename it over config.json.
+ * *added tells whether the file was changed.
+ */
+int bundle_add_hook(const char *bundle, const char *stage, const struct hook_entry *hook,
+                    bool *added, struct shm_error *err);

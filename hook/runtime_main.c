@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * oci-shm-runtime: an OCI runtime shim for engines that cannot register hooks
+ * (Docker; containerd through BinaryName). On `create` it adds oci-shm-hook as
+ * a prestart hook to the bundle's config.json, then execs the real runtime
+ * with the same arguments. Every other command goes straight to the runtime.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "bundle.h"
+#include "cleanup.h"
+
+#ifndef OCI_SHM_HOOK_VERSION
+#define OCI_SHM_HOOK_VERSION "0.0.0"
+#endif
+#ifndef OCI_SHM_HOOK_INSTALLED_PATH
+#define OCI_SHM_HOOK_INSTALLED_PATH "/usr/libexec/oci/hooks.d/oci-shm-hook"
+#endif
+
+#define PROGRAM         "oci-shm-runtime"
+#define DEFAULT_RUNTIME "runc"
+#define DEFAULT_PATH    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define HOOK_STAGE      "prestart"
+#define HOOK_TIMEOUT    10
+
+/* The runtime's --log file and --log-format: engines read errors from there. */
+static const char *runtime_log;
+static bool runtime_log_json;
+
+/*
+ * Append an error line to the runtime's log file the way runc writes it:
+ * containerd's runc shim (Docker, Kubernetes) shows the last error logged
+ * there, not the runtime's stderr.
+ */
+static void log_error(const char *message)
+{
+        char stamp[64] = "";
+        struct timespec ts;
+        struct tm tm;
+
+        if (!runtime_log || !*runtime_log)
+                return;
+        if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && gmtime_r(&ts.tv_sec, &tm))
+                strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        _cleanup_close_ int fd = open(
+            runtime_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return;
+        yajl_gen g = yajl_gen_alloc(NULL);
+        if (!g)
+                return;
+        const unsigned char *text;
+        size_t len;
+        if (runtime_log_json) {
+                yajl_gen_map_open(g);
+                yajl_gen_string(g, (const unsigned char *)"level", 5);
+                yajl_gen_string(g, (const unsigned char *)"error", 5);
+                yajl_gen_string(g, (const unsigned char *)"msg", 3);
+                yajl_gen_string(g, (const unsigned char *)message, strlen(message));
+                yajl_gen_string(g, (const unsigned char *)"time", 4);
+                yajl_gen_string(g, (const unsigned char *)stamp, strlen(stamp));
+                yajl_gen_map_close(g);
+        } else {
+                yajl_gen_string(g, (const unsigned char *)message, strlen(message));
+        }
+        if (yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok) {
+                if (runtime_log_json)
+                        dprintf(fd, "%.*s\n", (int)len, (const char *)text);
+                else
+                        dprintf(fd, "time=\"%s\" level=error msg=%.*s\n", stamp, (int)len,
+                                (const char *)text);
+        }
+        yajl_gen_free(g);
+}
+
+static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr and in the runtime's log (the engine shows it), exit status 1. */
+static int die(const char *fmt, ...)
+{
+        char message[2048];
+        int n = snprintf(message, sizeof(message), PROGRAM ": error: ");
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "%s\n", message);
+        log_error(message);
+        return EXIT_FAILURE;
+}
+
+static void usage(void)
+{
+        printf("Usage: " PROGRAM " [RUNTIME GLOBAL OPTIONS] COMMAND [ARGS...]\n"
+               "\n"
+               "An OCI runtime shim for Docker (daemon.json \"runtimes\") and containerd\n"
+               "(runc options BinaryName). On 'create' it adds oci-shm-hook as a prestart hook to\n"
+               "the bundle's config.json (from --bundle/-b, else the current directory), once,\n"
+               "then runs the real runtime with the same arguments. Every other command is\n"
+               "passed to the real runtime untouched.\n"
+               "\n"
+               "Environment:\n"
+               "  OCI_SHM_RUNTIME      the real runtime: a path, or a name looked up in PATH\n"
+               "                       (default: " DEFAULT_RUNTIME " in PATH)\n"
+               "  OCI_SHM_HOOK_POLICY  an absolute policy path, passed to the hook as --policy\n"
+               "                       (default: the hook's own default policy)\n"
+               "\n"
+               "The hook is oci-shm-hook beside this program, else\n"
+               "  " OCI_SHM_HOOK_INSTALLED_PATH "\n"
+               "\n"
+               "  -h, --help       show this help (before any command)\n"
+               "  -v, --version    show this program's and the real runtime's versions\n"
+               "\n"
+               "See oci-shm-hook(8).\n");
+}
+
+/* The option's name without its one or two dashes and "=value"; sets *has_value. */
+static bool option_is(const char *arg, const char *const *names, bool *has_value)
+{
+        const char *name = arg + 1;
+        if (*name == '-')
+                name++;
+        size_t len = strcspn(name, "=");
+        for (size_t i = 0; names[i]; i++) {
+                if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0) {
+                        if (has_value)
+                                *has_value = name[len] == '=';
+                        return true;
+                }
+        }
+        return false;
+}
+
+static bool is_option(const char *arg)
+{
+        return arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0;
+}
+
+/*
+ * Global options of runc (urfave/cli) and crun (argp) that take a value as
+ * the next argument. Go's flag package accepts -name and --name, and
+ * -name=value; boolean flags never take the next argument.
+ */
+static const char *const global_value_options[] = {
+    "root", "log", "log-format", "criu", "rootless", "log-level", "cgroup-manager", NULL};
+static const char *const log_options[] = {"log", NULL};
+static const char *const log_format_options[] = {"log-format", NULL};
+static const char *const create_value_options[] = {"console-socket", "pid-file", "preserve-fds",
+                                                   NULL};
+static const char *const bundle_options[] = {"bundle", "b", NULL};
+static const char *const config_options[] = {"config", "f", NULL};
+static const char *const help_options[] = {"help", "h", NULL};
+static const char *const version_options[] = {"version", "v", NULL};
+
+struct invocation {
+        int command;        /* index in argv, or 0 when none */
+        bool help, version; /* global --help / --version before the command */
+        const char *bundle; /* create: the last --bundle value; NULL: the current directory */
+        bool create_help;   /* create --help: nothing to change */
+        bool other_config;  /* create --config FILE (crun): config.json is not what runs */
+};
+
+static int parse_invocation(int argc, char **argv, struct invocation *inv)
+{
+        int i;
+        bool has_value;
+
+        *inv = (struct invocation){0};
+        for (i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "--") == 0) {
+                        i++;
+                        break;
+                }
+                if (!is_option(a))
+                        break;
+                if (option_is(a, global_value_options, &has_value)) {
+                        const char *value = has_value      ? strchr(a, '=') + 1
+                                            : i + 1 < argc ? argv[i + 1]
+                                                           : NULL;
+                        if (option_is(a, log_options, NULL))
+                                runtime_log = value;
+                        else if (option_is(a, log_format_options, NULL))
+                                runtime_log_json = value && strcmp(value, "json") == 0;
+                        if (!has_value)
+                                i++;
+                } else if (option_is(a, help_options, NULL)) {
+                        inv->help = true;
+                } else if (option_is(a, version_options, NULL)) {
+                        inv->version = true;
+                }
+        }
+        if (i >= argc)
+                return 0;
+        inv->command = i;
+        if (strcmp(argv[i], "create") != 0)
+                return 0;
+
+        /* urfave/cli reorders flags placed after the container id: scan them all, up to "--". */
+        for (i = inv->command + 1; i < argc; i++) {
+                const char *a = argv[i];
+                if (strcmp(a, "--") == 0)
+                        break;
+                if (!is_option(a))
+                        continue;
+                if (option_is(a, bundle_options, &has_value)) {
+                        if (has_value) {
+                                inv->bundle = strchr(a, '=') + 1;
+                        } else if (i + 1 < argc) {
+                                inv->bundle = argv[++i];
+                        } else {
+                                return die("option '%s' of create needs a value", a);
+                        }
+                } else if (option_is(a, create_value_options, &has_value)) {
+                        if (!has_value)
+                                i++;
+                } else if (option_is(a, config_options, &has_value)) {
+                        inv->other_config = true;
+                        if (!has_value)
+                                i++;
+                } else if (option_is(a, help_options, NULL)) {
+                        inv->create_help = true;
+                }
+        }
+        return 0;
+}
+
+static bool same_inode(const char *a, const char *b)
+{
+        struct stat sa, sb;
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+               sa.st_ino == sb.st_ino;
+}
+
+static bool is_executable_file(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* The real runtime: OCI_SHM_RUNTIME or "runc", a name searched in PATH, never this shim. */
+static int find_runtime(char *out, size_t size)
+{
+        const char *name = secure_getenv("OCI_SHM_RUNTIME");
+        const char *from = "OCI_SHM_RUNTIME";
+
+        if (!name || !*name) {
+                name = DEFAULT_RUNTIME;
+                from = "the default runtime";
+        }
+        if (strchr(name, '/')) {
+                if (!is_executable_file(name))
+                        return die("%s '%s' is not an executable file", from, name);
+                if (same_inode(name, "/proc/self/exe"))
+                        return die("%s '%s' is " PROGRAM " itself; point it at the real runtime",
+                                   from, name);
+                if ((size_t)snprintf(out, size, "%s", name) >= size)
+                        return die("%s '%s' is too long", from, name);
+                return 0;
+        }
+
+        const char *path = getenv("PATH");
+        if (!path || !*path)
+                path = DEFAULT_PATH;
+        for (const char *p = path;;) {
+                size_t len = strcspn(p, ":");
+                /* An empty PATH entry means the current directory: never for a runtime. */
+                if (len > 0 && (size_t)snprintf(out, size, "%.*s/%s", (int)len, p, name) < size &&
+                    is_executable_file(out) && !same_inode(out, "/proc/self/exe"))
+                        return 0;
+                if (p[len] == '\0')
+                        break;
+                p += len + 1;
+        }
+        return die("%s '%s' is not in PATH; set OCI_SHM_RUNTIME to the real runtime", from, name);
+}
+
+/* oci-shm-hook beside this program, else the installed one. */
+static int find_hook(char *out, size_t size)
+{
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = '\0';
+                        if ((size_t)snprintf(out, size, "%s/oci-shm-hook", self) < size &&
+                            is_executable_file(out))
+                                return 0;
+                }
+        }
+        if (is_executable_file(OCI_SHM_HOOK_INSTALLED_PATH)) {
+                snprintf(out, size, "%s", OCI_SHM_HOOK_INSTALLED_PATH);
+                return 0;
+        }
+        return die("oci-shm-hook is neither beside " PROGRAM " nor at '%s'",
+                   OCI_SHM_HOOK_INSTALLED_PATH);
+}
+
+static int add_hook(const struct invocation *inv)
+{
+        char hook_path[PATH_MAX];
+        struct hook_entry entry = {
+            .env = {"PATH=" DEFAULT_PATH, NULL},
+            .timeout = HOOK_TIMEOUT,
+        };
+        struct shm_error err = {0};
+        const char *policy = secure_getenv("OCI_SHM_HOOK_POLICY");
+        const char *bundle = inv->bundle && *inv->bundle ? inv->bundle : ".";
+        size_t n = 0;
+        bool added;
+
+        if (find_hook(hook_path, sizeof(hook_path)) != 0)
+                return EXIT_FAILURE;
+        entry.path = hook_path;
+        entry.args[n++] = "oci-shm-hook";
+        if (policy && *policy) {
+                if (policy[0] != '/')
+                        return die("OCI_SHM_HOOK_POLICY '%s' is not an absolute path", policy);
+                entry.args[n++] = "--policy";
+                entry.args[n++] = policy;
+        }
+        entry.args[n++] = HOOK_STAGE;
+        entry.args[n] = NULL;
+
+        if (bundle_add_hook(bundle, HOOK_STAGE, &entry, &added, &err) < 0)
+                return die("%s", err.message);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        char runtime[PATH_MAX];
+        struct invocation inv;
+
+        if (argc < 1)
+                return die("no arguments");
+        if (parse_invocation(argc, argv, &inv) != 0)
+                return EXIT_FAILURE;
+        if (!inv.command && inv.help) {
+                usage();
+                return EXIT_SUCCESS;
+        }
+        if (!inv.command && inv.version) {
+                /* No "version" word here: engines parse the runtime's own lines below. */
+                printf(PROGRAM " " OCI_SHM_HOOK_VERSION "\n");
+                fflush(stdout);
+        }
+        if (find_runtime(runtime, sizeof(runtime)) != 0)
+                return EXIT_FAILURE;
+        if (inv.command && strcmp(argv[inv.command], "create") == 0 && !inv.create_help) {
+                if (inv.other_config)
+                        fprintf(stderr, PROGRAM ": warning: create --config: the bundle's "
+                                                "config.json is not used; no hook added\n");
+                else if (add_hook(&inv) != 0)
+                        return EXIT_FAILURE;
+        }
+        argv[0] = runtime;
+        execv(runtime, argv);
+        return die("cannot run the real runtime '%s': %s", runtime, strerror(errno));
+}
