@@ -28,6 +28,10 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct
         int r;
 
         memset(state, 0, sizeof(*state));
+        if (strspn(buf, " \t\r\n") == len)
+                return shm_error_set(err, EINVAL,
+                                     "the container state on stdin is empty: run by a runtime "
+                                     "as a prestart or createRuntime hook");
         r = json_parse_object(buf, len, "the container state on stdin", &tree, err);
         if (r < 0)
                 return r;
