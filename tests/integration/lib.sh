@@ -7,6 +7,11 @@ set -euo pipefail
 HOOK=${OCI_SHM_HOOK_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/oci-shm-hook}
 TEST_NAME=$(basename "$0" .sh)
 FAILURES=0
+# Container ids are "$ID_PREFIX-$TEST_NAME-$$-N": set ID_PREFIX before sourcing
+# to give an area its own ids. Containers left with this test's ids are
+# deleted when it exits.
+ID_PREFIX=${ID_PREFIX:-oci-shm}
+ID_BASE="${ID_PREFIX}-${TEST_NAME}-$$"
 
 skip() {
         echo "SKIP: $*"
@@ -44,8 +49,21 @@ need_root() {
 
 WORK=$(mktemp -d "/tmp/oci-shm-test.${TEST_NAME}.XXXXXX")
 CLEANUPS=()
+# delete_leftovers: force-delete this test's containers that are still known.
+delete_leftovers() {
+        local engine id
+        for engine in runc crun; do
+                command -v "$engine" >/dev/null 2>&1 || continue
+                for id in $("$engine" list -q 2>/dev/null); do
+                        case $id in
+                        "$ID_BASE"-*) "$engine" delete -f "$id" >/dev/null 2>&1 || true ;;
+                        esac
+                done
+        done
+}
 on_exit() {
         local i
+        delete_leftovers
         for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
                 eval "${CLEANUPS[$i]}" >/dev/null 2>&1 || true
         done
@@ -65,6 +83,11 @@ make_rootfs() {
                 ln -sf busybox "$dir/bin/$tool"
         done
 }
+
+# The /dev/shm mount as the container sees it, on the line
+# "SHM_MNT=PER-MOUNT-OPTIONS FSTYPE SUPER-OPTIONS" (absent when not a mount point).
+# shellcheck disable=SC2034 # for the tests
+SHOW_SHM_MOUNT='awk '"'"'$5 == "/dev/shm" {print "SHM_MNT=" $6 " " $(NF-2) " " $NF}'"'"' /proc/self/mountinfo'
 
 # make_bundle DIR [CMD]: rootfs + `runc spec` config.json running CMD with sh -c.
 # The default command prints the size of /dev/shm in KiB on the line "SHM_KB=N".
@@ -103,24 +126,47 @@ register_hook() {
                   timeout: 10}]'
 }
 
-# run_runc BUNDLE: run the container, print its output; returns runc's status.
+# add_hook BUNDLE STAGE ENTRY_JSON: append a raw hook entry (for env, extra hooks).
+add_hook() {
+        jq_edit "$1/config.json" --arg stage "$2" --argjson entry "$3" \
+                '.hooks[$stage] = (.hooks[$stage] // []) + [$entry]'
+}
+
+# new_id: a fresh container id of this test.
+ID_SEQ=0
+new_id() {
+        ID_SEQ=$((ID_SEQ + 1))
+        echo "${ID_BASE}-${ID_SEQ}-$RANDOM"
+}
+
+# run_runc BUNDLE [ID]: run the container, print its output; returns runc's status.
 run_runc() {
-        local bundle=$1 id
-        id="oci-shm-${TEST_NAME}-$$-$RANDOM"
+        local bundle=$1 id=${2:-$(new_id)}
         runc run --bundle "$bundle" "$id" </dev/null 2>&1
 }
 
-# run_crun BUNDLE: crun refuses hybrid cgroups; hide the empty v2 hierarchy.
+# run_crun BUNDLE [ID]: crun refuses hybrid cgroups; hide the empty v2 hierarchy.
 run_crun() {
-        local bundle=$1 id
-        id="oci-shm-${TEST_NAME}-$$-$RANDOM"
+        local bundle=$1 id=${2:-$(new_id)}
         unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun run --bundle "$1" "$2"' \
                 sh "$bundle" "$id" </dev/null 2>&1
+}
+
+# run_in ENGINE BUNDLE: run with runc or crun; sets OUT (stdout+stderr) and RC.
+# shellcheck disable=SC2034 # for the tests
+run_in() {
+        RC=0
+        OUT=$("run_$1" "$2") || RC=$?
 }
 
 # shm_kb OUTPUT: the SHM_KB= value printed by the default command.
 shm_kb() {
         sed -n 's/^SHM_KB=\([0-9]*\).*/\1/p' <<<"$1" | head -n1
+}
+
+# shm_mount OUTPUT: the SHM_MNT= value printed by $SHOW_SHM_MOUNT (last one wins).
+shm_mount() {
+        sed -n 's/^SHM_MNT=//p' <<<"$1" | tail -n1
 }
 
 # expect_eq WHAT ACTUAL EXPECTED
@@ -138,6 +184,24 @@ expect_contains() {
                 pass "$1"
         else
                 fail "$1: '$3' not found in: $2"
+        fi
+}
+
+# expect_not_contains WHAT TEXT NEEDLE
+expect_not_contains() {
+        if grep -qF -- "$3" <<<"$2"; then
+                fail "$1: '$3' unexpectedly found in: $2"
+        else
+                pass "$1"
+        fi
+}
+
+# expect_ne WHAT ACTUAL UNEXPECTED
+expect_ne() {
+        if [ "$2" != "$3" ]; then
+                pass "$1 ($2)"
+        else
+                fail "$1: got '$2'"
         fi
 }
 
