@@ -179,8 +179,8 @@ static void test_malformed(void **state)
         static const struct {
                 const char *text, *part;
         } cases[] = {
-            {"", "the container state on stdin is not valid JSON"},
-            {"   ", "is not valid JSON"},
+            {"", "the container state on stdin is empty"},
+            {"   ", "the container state on stdin is empty"},
             {"{", "is not valid JSON"},
             {"{\"id\":\"x\",", "is not valid JSON"},
             {"{\"id\":\"x\" \"pid\":2}", "is not valid JSON"},
