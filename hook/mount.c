@@ -19,9 +19,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include <libmount/libmount.h>
-
 #include "cleanup.h"
+#include "mountinfo.h"
 
 #define PAGE_BYTES 4096ULL
 
@@ -278,39 +277,6 @@ void shm_target_close(struct shm_target *t)
 
 /* ---- looking at what is mounted ---- */
 
-static int lookup_mountinfo(int mnt_id, char **fstype, char **fs_root, struct shm_error *err)
-{
-        struct libmnt_table *table = mnt_new_table();
-        struct libmnt_iter *iter = mnt_new_iter(MNT_ITER_FORWARD);
-        struct libmnt_fs *fs;
-        int r = -ENOENT;
-
-        if (!table || !iter) {
-                r = shm_error_set(err, ENOMEM, "out of memory");
-                goto out;
-        }
-        if (mnt_table_parse_file(table, "/proc/thread-self/mountinfo") < 0) {
-                r = shm_error_set(err, EIO, "cannot read the container's mount table");
-                goto out;
-        }
-        while (mnt_table_next_fs(table, iter, &fs) == 0) {
-                if (mnt_fs_get_id(fs) != mnt_id)
-                        continue;
-                const char *type = mnt_fs_get_fstype(fs), *root = mnt_fs_get_root(fs);
-                *fstype = type ? strdup(type) : NULL;
-                *fs_root = root ? strdup(root) : NULL;
-                r = 0;
-                break;
-        }
-        if (r < 0)
-                r = shm_error_set(err, ENOENT, "mount %d is not in the container's mount table",
-                                  mnt_id);
-out:
-        mnt_free_iter(iter);
-        mnt_unref_table(table);
-        return r;
-}
-
 static int mount_id_of(int fd, bool *mount_root, dev_t *dev, int *mnt_id)
 {
         struct statx stx;
@@ -564,7 +530,7 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         _cleanup_close_ int host_tree_fd = -1, root_fd = -1;
         __attribute__((cleanup(cleanup_targetp))) struct shm_target target = {.fd = -1,
                                                                               .dev_fd = -1};
-        _cleanup_free_ char *fstype = NULL, *fs_root = NULL;
+        __attribute__((cleanup(mountinfo_entry_free))) struct mountinfo_entry mount_entry = {0};
         _cleanup_free_ char *shown = NULL;
         struct shm_observation obs = {0};
         enum shm_mount_api api = args->api;
@@ -610,11 +576,11 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
                 goto undo;
         }
         if (obs.mount_root) {
-                r = lookup_mountinfo(mnt_id, &fstype, &fs_root, err);
+                r = mountinfo_find("/proc/thread-self/mountinfo", mnt_id, &mount_entry, err);
                 if (r < 0)
                         goto undo;
-                obs.fstype = fstype;
-                obs.fs_root = fs_root;
+                obs.fstype = mount_entry.fstype;
+                obs.fs_root = mount_entry.root;
         }
         out->kind = shm_classify(&obs, args->entry);
         if (out->kind == SHM_KIND_PRIVATE || out->kind == SHM_KIND_ENGINE_SHARED ||

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One entry of /proc/<pid>/mountinfo, found by mount ID.
+ *
+ * The hook needs one line of the table at every container start. libmount
+ * parses the whole table and loads libblkid, libselinux and pcre2 with it,
+ * a third of the hook's instructions; this reads lines until the ID matches.
+ * The unit tests check it against libmount on the machine's own table.
+ */
+#pragma once
+
+#include "error.h"
+
+struct mountinfo_entry {
+        int id;
+        int parent_id;
+        unsigned major, minor;
+        char *root;        /* the mount's root within its file system, "/" for all of it */
+        char *mount_point; /* \ooo escapes decoded, like root, fstype and source */
+        char *fstype;      /* with any ".subtype" */
+        char *source;
+};
+
+/*
+ * Parse one line (with or without its newline):
+ *   ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL-FIELDS...] - FSTYPE SOURCE SUPER-OPTIONS
+ * Returns 0, -EINVAL for a malformed line, or -ENOMEM. On failure *e is empty.
+ */
+int mountinfo_parse_line(const char *line, struct mountinfo_entry *e);
+
+/* The entry of mount `id` in the table at `path`; -ENOENT when it is not there. */
+int mountinfo_find(const char *path, int id, struct mountinfo_entry *e, struct shm_error *err);
+
+void mountinfo_entry_free(struct mountinfo_entry *e);
