@@ -2,36 +2,37 @@
 #include "json.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
  * One pass over the raw text before parsing: depth, NUL bytes and comments.
- * Strings are skipped so brackets inside them do not count.
+ * Strings are skipped so brackets inside them do not count. The text is a C
+ * string (yajl_tree_parse needs one): buf[len] is '\0', so the strcspn()
+ * jumps, which glibc vectorizes, stop at the end.
  */
 static int json_prescan(const char *buf, size_t len, const char *what, struct shm_error *err)
 {
+        const char *p = buf, *end = buf + len;
         unsigned depth = 0;
-        bool in_string = false;
 
-        for (size_t i = 0; i < len; i++) {
-                char c = buf[i];
-                if (c == '\0')
-                        return shm_error_set(err, EINVAL, "%s contains a NUL byte", what);
-                if (in_string) {
-                        if (c == '\\') {
-                                if (i + 5 < len && memcmp(buf + i + 1, "u0000", 5) == 0)
+        if (memchr(buf, '\0', len))
+                return shm_error_set(err, EINVAL, "%s contains a NUL byte", what);
+        while ((p += strcspn(p, "\"{[}]/")) < end) {
+                switch (*p++) {
+                case '"':
+                        /* To the closing quote; an escape takes two bytes. */
+                        while ((p += strcspn(p, "\"\\")) < end && *p == '\\') {
+                                if (end - p > 5 && memcmp(p + 1, "u0000", 5) == 0)
                                         return shm_error_set(
                                             err, EINVAL, "%s contains a NUL character in a string",
                                             what);
-                                i++;
-                        } else if (c == '"') {
-                                in_string = false;
+                                if (end - p < 2)
+                                        return 0; /* unterminated: yajl says so */
+                                p += 2;
                         }
-                        continue;
-                }
-                switch (c) {
-                case '"':
-                        in_string = true;
+                        if (p < end)
+                                p++;
                         break;
                 case '{':
                 case '[':
@@ -45,10 +46,8 @@ static int json_prescan(const char *buf, size_t len, const char *what, struct sh
                         if (depth > 0)
                                 depth--;
                         break;
-                case '/':
+                default: /* '/' */
                         return shm_error_set(err, EINVAL, "%s is not valid JSON: comment", what);
-                default:
-                        break;
                 }
         }
         return 0;
@@ -99,15 +98,40 @@ yajl_val json_member(yajl_val object, const char *key)
         return NULL;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int json_check_unique_keys(yajl_val object, const char *where, struct shm_error *err)
 {
         if (!YAJL_IS_OBJECT(object))
                 return 0;
-        for (size_t i = 1; i < object->u.object.len; i++)
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(object->u.object.keys[i], object->u.object.keys[j]) == 0)
-                                return shm_error_set(err, EINVAL, "%s has key '%s' twice", where,
-                                                     object->u.object.keys[i]);
+        size_t n = object->u.object.len;
+        const char **keys = (const char **)object->u.object.keys;
+
+        if (n <= 16) {
+                for (size_t i = 1; i < n; i++)
+                        for (size_t j = 0; j < i; j++)
+                                if (strcmp(keys[i], keys[j]) == 0)
+                                        return shm_error_set(err, EINVAL, "%s has key '%s' twice",
+                                                             where, keys[i]);
+                return 0;
+        }
+        /* Thousands of annotations: sort a copy, O(n log n), then look at neighbours. */
+        const char **sorted = malloc(n * sizeof(*sorted));
+        if (!sorted)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        memcpy(sorted, keys, n * sizeof(*sorted));
+        qsort(sorted, n, sizeof(*sorted), compare_keys);
+        for (size_t i = 1; i < n; i++)
+                if (strcmp(sorted[i], sorted[i - 1]) == 0) {
+                        int r =
+                            shm_error_set(err, EINVAL, "%s has key '%s' twice", where, sorted[i]);
+                        free(sorted);
+                        return r;
+                }
+        free(sorted);
         return 0;
 }
 

@@ -17,6 +17,7 @@
  * Parse buf[0..len) as one JSON object. Refuses NUL bytes (raw or \u0000),
  * nesting deeper than JSON_MAX_DEPTH, comments, trailing data and any top
  * level value that is not an object. `what` names the document in errors.
+ * buf[len] must be '\0' (yajl_tree_parse reads a C string).
  */
 int json_parse_object(const char *buf, size_t len, const char *what, yajl_val *out,
                       struct shm_error *err);
