@@ -80,13 +80,15 @@ static const char *glob_problem(const char *glob)
         return NULL;
 }
 
-static void free_rule(struct policy_rule *rule)
+/* Keep a block of memory (file text, condition arrays) until policy_free(). */
+static int own_block(struct policy *p, void *block)
 {
-        for (size_t i = 0; i < rule->n_conditions; i++) {
-                free(rule->conditions[i].key);
-                free(rule->conditions[i].glob);
-        }
-        free(rule->conditions);
+        void **grown = realloc(p->blocks, (p->n_blocks + 1) * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        p->blocks = grown;
+        p->blocks[p->n_blocks++] = block;
+        return 0;
 }
 
 /*
@@ -94,16 +96,14 @@ static void free_rule(struct policy_rule *rule)
  * -ENOMEM. `tokens` are NUL-terminated words of the line.
  */
 static int parse_rule(struct policy *p, const char *file, unsigned line, char **tokens,
-                      size_t n_tokens, struct policy_rule *rule)
+                      size_t n_tokens, struct policy_condition *conditions,
+                      struct policy_rule *rule)
 {
         struct shm_error e = {0};
         bool have_action = false;
         const char *max_text = NULL;
 
-        *rule = (struct policy_rule){.file = file, .line = line};
-        rule->conditions = calloc(n_tokens, sizeof(*rule->conditions));
-        if (!rule->conditions)
-                return -ENOMEM;
+        *rule = (struct policy_rule){.file = file, .line = line, .conditions = conditions};
 
         for (size_t i = 0; i < n_tokens; i++) {
                 char *token = tokens[i];
@@ -133,12 +133,12 @@ static int parse_rule(struct policy *p, const char *file, unsigned line, char **
                                 add_problem(p, file, line, "pattern '%s' %s", value, problem);
                                 goto problem;
                         }
-                        struct policy_condition *c = &rule->conditions[rule->n_conditions++];
-                        c->kind = is_image ? POLICY_COND_IMAGE : POLICY_COND_ANNOTATION;
-                        c->glob = strdup(value);
-                        c->key = is_image ? NULL : strdup(key + 11);
-                        if (!c->glob || (!is_image && !c->key))
-                                return -ENOMEM;
+                        rule->conditions[rule->n_conditions++] = (struct policy_condition){
+                            .kind = is_image ? POLICY_COND_IMAGE : POLICY_COND_ANNOTATION,
+                            .key = is_image ? NULL : key + 11,
+                            .glob = value,
+                            .literal_prefix = strcspn(value, "*?[\\"),
+                        };
                 } else if (strcmp(key, "shm") == 0) {
                         if (have_action) {
                                 add_problem(p, file, line, "a rule takes exactly one shm= action");
@@ -209,7 +209,6 @@ static int parse_rule(struct policy *p, const char *file, unsigned line, char **
         return 1;
 
 problem:
-        free_rule(rule);
         return 0;
 }
 
@@ -232,26 +231,57 @@ static bool is_blank(char c)
         return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-int policy_parse_text(struct policy *p, const char *file_name, const char *text, size_t len,
-                      struct shm_error *err)
+/* An upper bound of the conditions in a text: its whitespace-separated words. */
+static size_t count_words(const char *text, size_t len)
 {
-        const char *file = intern_file(p, file_name);
-        char line_buf[POLICY_LINE_MAX + 1];
+        size_t words = 0;
+        bool in_word = false;
+        for (size_t i = 0; i < len; i++) {
+                bool blank = is_blank(text[i]) || text[i] == '\n';
+                words += !blank && !in_word;
+                in_word = !blank;
+        }
+        return words;
+}
+
+/*
+ * Parse `text` (len bytes, text[len] == '\0'), which the policy now owns:
+ * tokens are cut in place and rules point into it, so a policy of 10,000
+ * rules costs two allocations, not tens of thousands.
+ */
+static int parse_owned_text(struct policy *p, const char *file_name, char *text, size_t len,
+                            struct shm_error *err)
+{
+        const char *file;
+        struct policy_condition *conditions = NULL;
         unsigned line_no = 0;
         int r;
 
+        if (own_block(p, text) < 0) {
+                free(text);
+                return shm_error_set(err, ENOMEM, "out of memory");
+        }
+        file = intern_file(p, file_name);
         if (!file)
                 return shm_error_set(err, ENOMEM, "out of memory");
         if (has_nul_byte(text, len))
                 return add_problem(p, file, 0, "contains a NUL byte; is this a text file?") < 0
                            ? shm_error_set(err, ENOMEM, "out of memory")
                            : 0;
+        size_t words = count_words(text, len);
+        if (words) {
+                conditions = malloc(words * sizeof(*conditions));
+                if (!conditions || own_block(p, conditions) < 0) {
+                        free(conditions);
+                        return shm_error_set(err, ENOMEM, "out of memory");
+                }
+        }
 
-        for (size_t pos = 0; pos < len;) {
-                const char *nl = memchr(text + pos, '\n', len - pos);
-                size_t line_len = nl ? (size_t)(nl - (text + pos)) : len - pos;
-                const char *line = text + pos;
-                pos += line_len + (nl ? 1 : 0);
+        for (char *line = text, *end = text + len; line < end;) {
+                char *nl = memchr(line, '\n', (size_t)(end - line));
+                size_t line_len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+                char *next = line + line_len + (nl ? 1 : 0);
+                line[line_len] = '\0';
                 line_no++;
 
                 if (line_len > POLICY_LINE_MAX) {
@@ -259,15 +289,14 @@ int policy_parse_text(struct policy *p, const char *file_name, const char *text,
                                         POLICY_LINE_MAX);
                         if (r < 0)
                                 goto oom;
+                        line = next;
                         continue;
                 }
-                memcpy(line_buf, line, line_len);
-                line_buf[line_len] = '\0';
 
                 char *tokens[POLICY_MAX_TOKENS];
                 size_t n_tokens = 0;
                 bool too_many = false;
-                for (char *s = line_buf;;) {
+                for (char *s = line;;) {
                         while (is_blank(*s))
                                 s++;
                         if (!*s || *s == '#')
@@ -282,6 +311,7 @@ int policy_parse_text(struct policy *p, const char *file_name, const char *text,
                         if (*s)
                                 *s++ = '\0';
                 }
+                line = next;
                 if (too_many) {
                         if (add_problem(p, file, line_no, "more than %d tokens on one line",
                                         POLICY_MAX_TOKENS) < 0)
@@ -298,17 +328,29 @@ int policy_parse_text(struct policy *p, const char *file_name, const char *text,
                 }
 
                 struct policy_rule rule;
-                r = parse_rule(p, file, line_no, tokens, n_tokens, &rule);
+                r = parse_rule(p, file, line_no, tokens, n_tokens, conditions, &rule);
                 if (r < 0)
                         goto oom;
-                if (r > 0 && push_rule(p, &rule) < 0) {
-                        free_rule(&rule);
-                        goto oom;
+                if (r > 0) {
+                        if (push_rule(p, &rule) < 0)
+                                goto oom;
+                        conditions += rule.n_conditions;
                 }
         }
         return 0;
 oom:
         return shm_error_set(err, ENOMEM, "out of memory while reading '%s'", file);
+}
+
+int policy_parse_text(struct policy *p, const char *file_name, const char *text, size_t len,
+                      struct shm_error *err)
+{
+        char *copy = malloc(len + 1);
+        if (!copy)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        return parse_owned_text(p, file_name, copy, len, err);
 }
 
 static int load_file(struct policy *p, const char *path, bool missing_ok, struct shm_error *err)
@@ -339,7 +381,7 @@ static int load_file(struct policy *p, const char *path, bool missing_ok, struct
                         return shm_error_set(err, ENOMEM, "out of memory");
                 return 0;
         }
-        return policy_parse_text(p, path, text, len, err);
+        return parse_owned_text(p, path, steal_pointer(&text), len, err);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -418,9 +460,10 @@ int policy_load(struct policy *p, const char *path, struct shm_error *err)
 
 void policy_free(struct policy *p)
 {
-        for (size_t i = 0; i < p->n_rules; i++)
-                free_rule(&p->rules[i]);
         free(p->rules);
+        for (size_t i = 0; i < p->n_blocks; i++)
+                free(p->blocks[i]);
+        free(p->blocks);
         for (size_t i = 0; i < p->n_problems; i++)
                 free(p->problems[i].message);
         free(p->problems);
@@ -448,6 +491,17 @@ static const char *annotation_value(const struct policy_input *in, const char *k
         return NULL;
 }
 
+static bool condition_matches(const struct policy_condition *c, const char *text)
+{
+        /* fnmatch compares a glob's leading plain characters one to one: check those first,
+         * so most rules of a long policy are passed over without it. */
+        if (strncmp(text, c->glob, c->literal_prefix) != 0)
+                return false;
+        if (c->glob[c->literal_prefix] == '\0')
+                return text[c->literal_prefix] == '\0';
+        return fnmatch(c->glob, text, 0) == 0;
+}
+
 static bool rule_holds(const struct policy_rule *rule, const struct policy_input *in,
                        const char **image_form)
 {
@@ -455,14 +509,17 @@ static bool rule_holds(const struct policy_rule *rule, const struct policy_input
         for (size_t i = 0; i < rule->n_conditions; i++) {
                 const struct policy_condition *c = &rule->conditions[i];
                 if (c->kind == POLICY_COND_IMAGE) {
-                        const char *form = policy_image_matches(c->glob, in->image);
+                        const char *form = NULL;
+                        for (size_t f = 0; in->image && f < in->image->n_forms && !form; f++)
+                                if (condition_matches(c, in->image->forms[f]))
+                                        form = in->image->forms[f];
                         if (!form)
                                 return false;
                         if (!*image_form)
                                 *image_form = form;
                 } else {
                         const char *value = annotation_value(in, c->key);
-                        if (!value || fnmatch(c->glob, value, 0) != 0)
+                        if (!value || !condition_matches(c, value))
                                 return false;
                 }
         }

@@ -25,8 +25,9 @@ enum policy_condition_kind {
 
 struct policy_condition {
         enum policy_condition_kind kind;
-        char *key; /* annotation key; NULL for image= */
-        char *glob;
+        const char *key; /* annotation key; NULL for image= */
+        const char *glob;
+        size_t literal_prefix; /* leading characters of glob that only match themselves */
 };
 
 enum policy_action {
@@ -59,6 +60,8 @@ struct policy {
         size_t n_rules, cap_rules;
         char **files;
         size_t n_files;
+        void **blocks; /* file texts and condition arrays the rules point into */
+        size_t n_blocks;
         struct policy_problem *problems;
         size_t n_problems, cap_problems;
 };

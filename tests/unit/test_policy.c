@@ -5,6 +5,8 @@
 #include "policy.h"
 #include "size.h"
 
+#include <fnmatch.h>
+
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
@@ -752,6 +754,48 @@ static void test_rule_format(void **state)
         policy_free(&p);
 }
 
+/*
+ * The matcher checks a glob's leading plain characters before calling
+ * fnmatch. On random globs and texts it must agree with fnmatch exactly.
+ */
+static void test_matching_agrees_with_fnmatch(void **state)
+{
+        static const char alphabet[] = "ab/:.*?[]!-\\";
+        unsigned seed = 12345;
+        size_t compared = 0;
+        (void)state;
+
+        for (int round = 0; round < 20000; round++) {
+                char glob[12], text[12], rule[64];
+                size_t glob_len = 1 + rand_r(&seed) % 8, text_len = rand_r(&seed) % 8;
+                for (size_t i = 0; i < glob_len; i++)
+                        glob[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+                glob[glob_len] = '\0';
+                for (size_t i = 0; i < text_len; i++)
+                        text[i] = "ab/:.-"[rand_r(&seed) % 6];
+                text[text_len] = '\0';
+
+                struct policy p = {0};
+                struct shm_error err = {0};
+                snprintf(rule, sizeof(rule), "annotation:k=%s shm=1g\n", glob);
+                assert_int_equal(policy_parse_text(&p, "r.conf", rule, strlen(rule), &err), 0);
+                if (p.n_problems == 0) {
+                        struct annotation a = {.key = "k", .value = text};
+                        struct policy_input in = {.annotations = &a, .n_annotations = 1};
+                        struct policy_decision d;
+                        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
+                        bool want = fnmatch(glob, text, 0) == 0;
+                        if ((d.kind == DECISION_SIZE) != want)
+                                print_error("glob '%s' text '%s': fnmatch says %d\n", glob, text,
+                                            want);
+                        assert_int_equal(d.kind == DECISION_SIZE, want);
+                        compared++;
+                }
+                policy_free(&p);
+        }
+        assert_true(compared > 10000);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -770,6 +814,7 @@ int main(void)
             cmocka_unit_test(test_decide_sizes),
             cmocka_unit_test(test_decide_request),
             cmocka_unit_test(test_rule_format),
+            cmocka_unit_test(test_matching_agrees_with_fnmatch),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
