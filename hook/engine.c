@@ -67,7 +67,7 @@ static const char *last_component(const char *path, unsigned skip, size_t *len)
 /* Podman: <graphroot>/<driver>-containers/<id>/userdata is the bundle. */
 static char *podman_image(const char *id, const char *bundle, char *note, size_t note_size)
 {
-        _cleanup_free_ char *dir = NULL, *text = NULL, *metadata_text = NULL;
+        _cleanup_free_ char *dir = NULL, *text = NULL;
         _cleanup_close_ int dir_fd = -1;
         _cleanup_yajl_tree_ yajl_val list = NULL;
         _cleanup_yajl_tree_ yajl_val metadata = NULL;

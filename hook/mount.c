@@ -186,7 +186,14 @@ static int resolve_dir(int root_fd, const char *path, const char *shown, enum sh
                                 dir = -1;
                                 break;
                         }
-                        if (*p && (fstat(next, &st) < 0 || !S_ISDIR(st.st_mode))) {
+                        if (*p && fstat(next, &st) < 0) {
+                                int e = errno;
+                                close(next);
+                                errno = e;
+                                dir = -1;
+                                break;
+                        }
+                        if (*p && !S_ISDIR(st.st_mode)) {
                                 close(next);
                                 errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
                                 dir = -1;

@@ -358,7 +358,7 @@ static int load_file(struct policy *p, const char *path, bool missing_ok, struct
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -1;
         struct shm_error e = {0};
-        struct stat st;
+        struct stat st = {0};
         size_t len;
 
         /* Policy files may be symlinks: Kubernetes ConfigMap volumes are made of them. */
