@@ -16,24 +16,29 @@ void log_init(int max_priority, bool use_syslog)
                 openlog("oci-shm-hook", LOG_PID, LOG_DAEMON);
 }
 
+/*
+ * Messages quote input (annotations, image names, paths): control characters
+ * are replaced so no input can forge a line of its own in runc's error output
+ * or the log.
+ */
 void log_msg(int priority, const char *fmt, ...)
 {
+        char buf[4096];
         va_list ap;
 
         if (priority > log_max_priority)
                 return;
-        if (log_to_syslog) {
-                va_start(ap, fmt);
-                vsyslog(priority, fmt, ap);
-                va_end(ap);
-        }
-        if (priority <= LOG_WARNING) {
-                va_start(ap, fmt);
-                fprintf(stderr, "oci-shm-hook: %s", priority <= LOG_ERR ? "error: " : "warning: ");
-                vfprintf(stderr, fmt, ap);
-                fputc('\n', stderr);
-                va_end(ap);
-        }
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        for (unsigned char *c = (unsigned char *)buf; *c; c++)
+                if (*c < 0x20 || *c == 0x7f)
+                        *c = '?';
+        if (log_to_syslog)
+                syslog(priority, "%s", buf);
+        if (priority <= LOG_WARNING)
+                fprintf(stderr, "oci-shm-hook: %s%s\n",
+                        priority <= LOG_ERR ? "error: " : "warning: ", buf);
 }
 
 int log_level_parse(const char *name)

@@ -233,6 +233,14 @@ static int parse_options(int argc, char **argv, struct options *o)
                 o->policy = secure_getenv("OCI_SHM_HOOK_POLICY");
         if (o->policy && !*o->policy)
                 o->policy = NULL;
+        /*
+         * Nothing else in the environment may change what the hook does:
+         * libc reads TZ for syslog time stamps and locale variables at run time.
+         * The runtime passes its own environment on, or the hook entry's env.
+         * clearenv() drops the array, not the strings: o->policy stays valid.
+         */
+        if (o->command == CMD_HOOK)
+                clearenv();
         return -1;
 }
 
