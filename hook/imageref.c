@@ -210,6 +210,9 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
 
         if (asprintf(&full_name, "%s/%s%s", domain, official, remainder) < 0)
                 return shm_error_set(err, ENOMEM, "out of memory");
+        /* Docker's limit is on the normalized name: its full form must parse again. */
+        if (strlen(full_name) > NAME_MAX_LEN)
+                goto invalid;
         /* The familiar name drops docker.io/, and library/ from one-part names. */
         const char *familiar_name = full_name;
         if (is_docker_hub) {
