@@ -283,7 +283,7 @@ static void test_docker(void **state)
             "relative/containers/" ID "/hostname",
             "/etc/hostname",
             "/x/other/" ID "/hostname",
-            "/x/containers/" ID,
+            ("/x/containers/" ID),
         };
         for (size_t i = 0; i < sizeof(not_docker) / sizeof(not_docker[0]); i++) {
                 docker_spec(not_docker[i], &spec);
