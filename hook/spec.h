@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <yajl/yajl_tree.h>
-
 #include "error.h"
 #include "policy.h"
 
@@ -19,18 +17,18 @@
 struct spec_mount {
         bool present;
         bool bind; /* type "bind" or a bind/rbind option */
-        const char *type;
-        const char *source;
+        char *type;
+        char *source;
 };
 
+/* What the hook reads of config.json; every string is owned. */
 struct oci_spec {
-        yajl_val tree;   /* every string below points into it */
         char *root_path; /* absolute */
         struct annotation *annotations;
         size_t n_annotations;
         uint64_t memory_limit; /* 0: none */
         struct spec_mount shm;
-        const char *hostname_source; /* the /etc/hostname bind source (Docker) */
+        char *hostname_source; /* the /etc/hostname bind source (Docker) */
 };
 
 /* Parse config.json text; a relative root.path is joined to `bundle`. */
