@@ -13,7 +13,7 @@
  */
 static int json_prescan(const char *buf, size_t len, const char *what, struct shm_error *err)
 {
-        const char *p = buf, *end = buf + len;
+        const char *p = buf, *end = buf + len, *doc_end = NULL;
         unsigned depth = 0;
 
         if (memchr(buf, '\0', len))
@@ -28,7 +28,7 @@ static int json_prescan(const char *buf, size_t len, const char *what, struct sh
                                             err, EINVAL, "%s contains a NUL character in a string",
                                             what);
                                 if (end - p < 2)
-                                        return 0; /* unterminated: yajl says so */
+                                        goto done; /* unterminated: see below */
                                 p += 2;
                         }
                         if (p < end)
@@ -43,13 +43,17 @@ static int json_prescan(const char *buf, size_t len, const char *what, struct sh
                         break;
                 case '}':
                 case ']':
-                        if (depth > 0)
-                                depth--;
+                        if (depth > 0 && --depth == 0 && !doc_end)
+                                doc_end = p;
                         break;
                 default: /* '/' */
                         return shm_error_set(err, EINVAL, "%s is not valid JSON: comment", what);
                 }
         }
+done:
+        /* yajl lets an unfinished string after the document pass ('{}"x'). */
+        if (doc_end && strspn(doc_end, " \t\r\n") != (size_t)(end - doc_end))
+                return shm_error_set(err, EINVAL, "%s is not valid JSON: trailing garbage", what);
         return 0;
 }
 

@@ -192,6 +192,8 @@ static void test_malformed(void **state)
             {"42", "not a JSON object"},
             {"{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"} x", "is not valid JSON"},
             {"{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"}{}", "is not valid JSON"},
+            {"{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"}\"", "trailing garbage"},
+            {"{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"} \"x\\", "trailing garbage"},
             {"{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"}]", "is not valid JSON"},
             {"{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"} /* c */", "comment"},
             {"// c\n{\"id\":\"x\",\"pid\":10,\"bundle\":\"/b\"}", "comment"},
