@@ -208,6 +208,12 @@ static struct result run(enum mode mode, int iterations, int root_fd)
                 if (n > 1)
                         r.multi++;
                 resume_swapper();
+                /* Let the swapper run before the next attempt: on a loaded machine (or under
+                 * ASan) this loop could otherwise starve it and exercise no race at all. It
+                 * keeps swapping while the next attempt runs. */
+                long target = atomic_load(&swaps) + 1;
+                for (int spin = 0; atomic_load(&swaps) < target && spin < 100000; spin++)
+                        sched_yield();
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         r.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
