@@ -27,7 +27,9 @@ struct policy_condition {
         enum policy_condition_kind kind;
         const char *key; /* annotation key; NULL for image= */
         const char *glob;
-        size_t literal_prefix; /* leading characters of glob that only match themselves */
+        /* Plain characters that every match holds (see glob_literals in policy.c). */
+        size_t literal_prefix;              /* the glob's first characters, at the start */
+        size_t literal_offset, literal_len; /* a later run, anywhere in the text */
 };
 
 enum policy_action {
