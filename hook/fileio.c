@@ -15,11 +15,15 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
                     struct shm_error *err)
 {
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 0;
+        size_t len = 0, cap = 0, first = 16384;
+        struct stat st;
 
+        /* A regular file says how large it is: one allocation, no copies as it grows. */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+                first = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
         for (;;) {
                 if (len == cap) {
-                        size_t want = cap ? cap * 2 : 16384;
+                        size_t want = cap ? cap * 2 : first;
                         if (want > max + 1)
                                 want = max + 1;
                         if (want <= len)
@@ -57,12 +61,13 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
         return 0;
 }
 
-int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_t *out_len,
-                      struct shm_error *err)
+int open_regular_file(int dirfd, const char *path, size_t max, struct shm_error *err)
 {
         _cleanup_close_ int fd = -1;
         struct stat st;
 
+        /* O_NONBLOCK only guards the open (a FIFO would block it); reads of regular
+         * files never block. */
         fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ELOOP)
@@ -75,9 +80,18 @@ int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_
                 return shm_error_set(err, EINVAL, "'%s' is not a regular file", path);
         if ((size_t)st.st_size > max)
                 return shm_error_set(err, EFBIG, "'%s' is larger than %zu bytes", path, max);
+        return steal_fd(&fd);
+}
+
+int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_t *out_len,
+                      struct shm_error *err)
+{
+        _cleanup_close_ int fd = open_regular_file(dirfd, path, max, err);
         char what[512];
+
+        if (fd < 0)
+                return fd;
         snprintf(what, sizeof(what), "'%s'", path);
-        /* Reads of regular files never block; O_NONBLOCK only guarded the open. */
         return read_fd_bounded(fd, max, what, out, out_len, err);
 }
 

@@ -14,6 +14,12 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
                     struct shm_error *err);
 
 /*
+ * Open dirfd/path for reading: a regular file of at most max bytes, not
+ * through a symlink in its last component. Returns the fd (O_CLOEXEC).
+ */
+int open_regular_file(int dirfd, const char *path, size_t max, struct shm_error *err);
+
+/*
  * Open dirfd/path as a regular file without following a symlink in its last
  * component, and read it like read_fd_bounded(). ENOENT is returned silently
  * enough for callers that treat a missing file as empty: the message is set,

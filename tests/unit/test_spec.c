@@ -526,6 +526,55 @@ static void test_spec_load(void **state)
         unit_rm_rf(dir);
 }
 
+/*
+ * oci_spec_load reads config.json in pieces of SPEC_READ_PIECE bytes: a
+ * document of several pieces, with strings cut at piece boundaries, gives
+ * what the whole text gives, and what follows it is still checked.
+ */
+static void test_load_in_pieces(void **state)
+{
+        char *dir = unit_mkdtemp();
+        size_t cap = 5 * SPEC_READ_PIECE, used = 0;
+        char *text = malloc(cap);
+        struct oci_spec whole, pieces;
+        struct shm_error e = {0};
+        (void)state;
+
+        assert_non_null(text);
+        used += (size_t)snprintf(text, cap, "{\"root\":{\"path\":\"r\"},\"annotations\":{");
+        for (size_t i = 0; used < 3 * SPEC_READ_PIECE; i++)
+                used += (size_t)snprintf(text + used, cap - used, "%s\"key-%zu\":\"%0*zu\"",
+                                         i ? "," : "", i, (int)(i % 97) + 1, i);
+        used += (size_t)snprintf(text + used, cap - used,
+                                 "},\"mounts\":[{\"destination\":\"/dev/shm\",\"type\":"
+                                 "\"tmpfs\",\"source\":\"shm\"}],\"linux\":{\"resources\":"
+                                 "{\"memory\":{\"limit\":1073741824}}}}\n");
+        unit_write_len(dir, "config.json", text, used);
+        assert_int_equal(oci_spec_parse(text, used, dir, &whole, &e), 0);
+        assert_int_equal(oci_spec_load(dir, &pieces, &e), 0);
+        assert_true(whole.n_annotations > 1000);
+        assert_int_equal(pieces.n_annotations, whole.n_annotations);
+        for (size_t i = 0; i < whole.n_annotations; i++) {
+                assert_string_equal(pieces.annotations[i].key, whole.annotations[i].key);
+                assert_string_equal(pieces.annotations[i].value, whole.annotations[i].value);
+        }
+        assert_true(pieces.shm.present);
+        assert_string_equal(pieces.shm.type, "tmpfs");
+        assert_int_equal(pieces.memory_limit, 1073741824);
+        oci_spec_free(&whole);
+        oci_spec_free(&pieces);
+
+        /* an unfinished string after the document, in a later piece */
+        memset(text + used, ' ', SPEC_READ_PIECE);
+        text[used + SPEC_READ_PIECE - 1] = '"';
+        unit_write_len(dir, "config.json", text, used + SPEC_READ_PIECE);
+        assert_true(oci_spec_load(dir, &pieces, &e) < 0);
+        assert_contains(e.message, "trailing garbage");
+        assert_null(pieces.root_path);
+        free(text);
+        unit_rm_rf(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -535,6 +584,7 @@ int main(void)
             cmocka_unit_test(test_annotations),         cmocka_unit_test(test_annotation_limit),
             cmocka_unit_test(test_memory_limit),        cmocka_unit_test(test_strict_json),
             cmocka_unit_test(test_json_helpers),        cmocka_unit_test(test_spec_load),
+            cmocka_unit_test(test_load_in_pieces),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
