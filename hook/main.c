@@ -462,7 +462,22 @@ static int run_hook(const struct options *o)
                 goto out;
         }
 
-        if (policy_load(&policy, o->policy, &err) < 0) {
+        engine_image_reference(state.id, state.bundle, &spec, &ref, &ref_source, note,
+                               sizeof(note));
+        if (!ref && note[0])
+                log_msg(LOG_DEBUG, "container=%s: no image reference: %s", state.id, note);
+        if (ref && image_ref_parse(ref, &image, &err) < 0)
+                log_msg(LOG_INFO, "container=%s: %s from %s; image= rules do not apply", state.id,
+                        err.message, ref_source);
+
+        struct policy_input in = {
+            .image = image.n_forms ? &image : NULL,
+            .annotations = spec.annotations,
+            .n_annotations = spec.n_annotations,
+            .memory_limit = spec.memory_limit,
+            .host_memory = host_memory(),
+        };
+        if (policy_load_first_match(&policy, o->policy, &in, &err) < 0) {
                 log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
                 goto out;
         }
@@ -479,21 +494,6 @@ static int run_hook(const struct options *o)
                 goto out;
         }
 
-        engine_image_reference(state.id, state.bundle, &spec, &ref, &ref_source, note,
-                               sizeof(note));
-        if (!ref && note[0])
-                log_msg(LOG_DEBUG, "container=%s: no image reference: %s", state.id, note);
-        if (ref && image_ref_parse(ref, &image, &err) < 0)
-                log_msg(LOG_INFO, "container=%s: %s from %s; image= rules do not apply", state.id,
-                        err.message, ref_source);
-
-        struct policy_input in = {
-            .image = image.n_forms ? &image : NULL,
-            .annotations = spec.annotations,
-            .n_annotations = spec.n_annotations,
-            .memory_limit = spec.memory_limit,
-            .host_memory = host_memory(),
-        };
         const char *image_name = image.n_forms ? image_ref_full(&image) : ref;
         if (policy_decide(&policy, &in, &decision, &err) < 0) {
                 log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);

@@ -257,6 +257,9 @@ static bool is_blank(char c)
         return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+static bool rule_holds(const struct policy_rule *rule, const struct policy_input *in,
+                       const char **image_form);
+
 /*
  * Parse `text` (len bytes, text[len] == '\0'), which the policy now owns:
  * tokens are cut in place and rules point into it, so a policy of 10,000
@@ -333,6 +336,27 @@ static int parse_owned_text(struct policy *p, const char *file_name, char *text,
                         break;
                 }
 
+                if (p->first_match_for) {
+                        /* Hook mode: check every rule, keep only the first that matches. */
+                        struct policy_condition scratch[POLICY_MAX_TOKENS];
+                        struct policy_rule rule;
+                        const char *form;
+                        r = parse_rule(p, file, line_no, tokens, n_tokens, scratch, &rule);
+                        if (r < 0)
+                                goto oom;
+                        if (r == 0 || p->n_rules || !rule_holds(&rule, p->first_match_for, &form))
+                                continue;
+                        size_t size = rule.n_conditions * sizeof(*scratch);
+                        rule.conditions = malloc(size ? size : 1);
+                        if (!rule.conditions || own_block(p, rule.conditions) < 0) {
+                                free(rule.conditions);
+                                goto oom;
+                        }
+                        memcpy(rule.conditions, scratch, size);
+                        if (push_rule(p, &rule) < 0)
+                                goto oom;
+                        continue;
+                }
                 if (used + n_tokens > cap) {
                         size_t want = cap ? cap * 2 : 64;
                         while (want < used + n_tokens)
@@ -470,12 +494,14 @@ static int load_dir(struct policy *p, const char *dir, bool missing_ok, struct s
         return r;
 }
 
-int policy_load(struct policy *p, const char *path, struct shm_error *err)
+static int load(struct policy *p, const char *path, const struct policy_input *first_match_for,
+                struct shm_error *err)
 {
         struct stat st;
         int r;
 
         memset(p, 0, sizeof(*p));
+        p->first_match_for = first_match_for;
         if (!path) {
                 r = load_dir(p, POLICY_DEFAULT_DIR, true, err);
                 if (r < 0)
@@ -485,6 +511,17 @@ int policy_load(struct policy *p, const char *path, struct shm_error *err)
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
                 return load_dir(p, path, false, err);
         return load_file(p, path, false, err);
+}
+
+int policy_load(struct policy *p, const char *path, struct shm_error *err)
+{
+        return load(p, path, NULL, err);
+}
+
+int policy_load_first_match(struct policy *p, const char *path, const struct policy_input *in,
+                            struct shm_error *err)
+{
+        return load(p, path, in, err);
 }
 
 void policy_free(struct policy *p)

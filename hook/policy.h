@@ -57,6 +57,19 @@ struct policy_problem {
         char *message;
 };
 
+struct annotation {
+        const char *key;
+        const char *value;
+};
+
+struct policy_input {
+        const struct image_ref *image; /* NULL: image= conditions never hold */
+        const struct annotation *annotations;
+        size_t n_annotations;
+        uint64_t memory_limit; /* 0: no limit */
+        uint64_t host_memory;
+};
+
 struct policy {
         struct policy_rule *rules;
         size_t n_rules, cap_rules;
@@ -64,6 +77,7 @@ struct policy {
         size_t n_files;
         void **blocks; /* file texts and condition arrays the rules point into */
         size_t n_blocks;
+        const struct policy_input *first_match_for; /* see policy_load_first_match() */
         struct policy_problem *problems;
         size_t n_problems, cap_problems;
 };
@@ -78,24 +92,21 @@ struct policy {
  */
 int policy_load(struct policy *p, const char *path, struct shm_error *err);
 
+/*
+ * The same for hook mode: every rule is parsed and checked (a problem
+ * anywhere still makes the policy invalid), but only the first rule that
+ * matches `in` is kept, so p->rules holds at most that one and
+ * policy_decide() gives what it gives on the whole policy. A long policy
+ * then costs no memory per rule. `in` must outlive the load.
+ */
+int policy_load_first_match(struct policy *p, const char *path, const struct policy_input *in,
+                            struct shm_error *err);
+
 /* Parse one file's text; `file` is copied. Used by policy_load and the tests. */
 int policy_parse_text(struct policy *p, const char *file, const char *text, size_t len,
                       struct shm_error *err);
 
 void policy_free(struct policy *p);
-
-struct annotation {
-        const char *key;
-        const char *value;
-};
-
-struct policy_input {
-        const struct image_ref *image; /* NULL: image= conditions never hold */
-        const struct annotation *annotations;
-        size_t n_annotations;
-        uint64_t memory_limit; /* 0: no limit */
-        uint64_t host_memory;
-};
 
 enum decision_kind {
         DECISION_NO_MATCH,

@@ -796,6 +796,78 @@ static void test_matching_agrees_with_fnmatch(void **state)
         assert_true(compared > 10000);
 }
 
+/* Hook mode keeps only the first matching rule: it must decide exactly as the whole policy. */
+static void test_first_match_load_agrees(void **state)
+{
+        static const char policy_text[] = "# many rules\n"
+                                          "image=*/team-1/* shm=1g\n"
+                                          "annotation:example.com/shm=* shm=request max=4g\n"
+                                          "image=quay.io/* annotation:tier=gold shm=3g\n"
+                                          "image=postgres shm=512m\n"
+                                          "image=*ipc* shm=host\n"
+                                          "image=docker.io/library/* shm=keep\n"
+                                          "shm=25%\n";
+        static const char *const images[] = {"registry.example.com/team-1/app:2",
+                                             "postgres:16",
+                                             "quay.io/x/y",
+                                             "redis",
+                                             "a/ipc-bridge:1",
+                                             NULL};
+        static const struct annotation annotations[][2] = {
+            {{"example.com/shm", "2g"}, {"tier", "gold"}},
+            {{"tier", "gold"}, {"other", "x"}},
+            {{"example.com/shm", "9g"}, {"x", "y"}},
+        };
+        char *dir = unit_mkdtemp();
+        unit_write(dir, "p.conf", policy_text);
+        char *path = unit_path(dir, "p.conf");
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
+                for (size_t a = 0; a <= sizeof(annotations) / sizeof(annotations[0]); a++) {
+                        struct image_ref ref = {0};
+                        struct shm_error err = {0};
+                        if (images[i])
+                                assert_int_equal(image_ref_parse(images[i], &ref, &err), 0);
+                        struct policy_input in = {
+                            .image = images[i] ? &ref : NULL,
+                            .annotations = a < 3 ? annotations[a] : NULL,
+                            .n_annotations = a < 3 ? 2 : 0,
+                            .memory_limit = 8ULL << 30,
+                            .host_memory = 16ULL << 30,
+                        };
+                        struct policy whole, first;
+                        struct policy_decision dw, df;
+                        assert_int_equal(policy_load(&whole, path, &err), 0);
+                        assert_int_equal(policy_load_first_match(&first, path, &in, &err), 0);
+                        assert_int_equal(whole.n_rules, 7);
+                        assert_true(first.n_rules <= 1);
+                        assert_int_equal(policy_decide(&whole, &in, &dw, &err), 0);
+                        assert_int_equal(policy_decide(&first, &in, &df, &err), 0);
+                        assert_int_equal(dw.kind, df.kind);
+                        assert_int_equal(dw.bytes, df.bytes);
+                        assert_int_equal(dw.rule ? dw.rule->line : 0, df.rule ? df.rule->line : 0);
+                        assert_string_equal(dw.warning, df.warning);
+                        policy_free(&whole);
+                        policy_free(&first);
+                        image_ref_free(&ref);
+                }
+        }
+
+        /* A problem after the matching rule still makes the policy invalid. */
+        unit_write(dir, "p.conf", "shm=1g\nimage=x shm=banana\n");
+        struct policy first;
+        struct shm_error err = {0};
+        struct policy_input in = {.host_memory = 1 << 30};
+        assert_int_equal(policy_load_first_match(&first, path, &in, &err), 0);
+        assert_int_equal(first.n_rules, 1);
+        assert_int_equal(first.n_problems, 1);
+        assert_int_equal(first.problems[0].line, 2);
+        policy_free(&first);
+        free(path);
+        unit_rm_rf(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -815,6 +887,7 @@ int main(void)
             cmocka_unit_test(test_decide_request),
             cmocka_unit_test(test_rule_format),
             cmocka_unit_test(test_matching_agrees_with_fnmatch),
+            cmocka_unit_test(test_first_match_load_agrees),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
