@@ -15,6 +15,7 @@
  *   postgres:16                     familiar
  *   docker.io/library/postgres      full, without tag or digest
  *   postgres                        familiar, without tag or digest
+ * Every form is a substring of forms[0]; policy matching relies on it.
  */
 struct image_ref {
         char *forms[4];

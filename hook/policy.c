@@ -59,6 +59,8 @@ static const char *intern_file(struct policy *p, const char *file)
  */
 static const char *glob_problem(const char *glob)
 {
+        if (!strpbrk(glob, "[\\"))
+                return NULL;
         for (const char *s = glob; *s; s++) {
                 if (*s == '\\') {
                         if (!s[1])
@@ -579,7 +581,16 @@ static bool rule_holds(const struct policy_rule *rule, const struct policy_input
                 const struct policy_condition *c = &rule->conditions[i];
                 if (c->kind == POLICY_COND_IMAGE) {
                         const char *form = NULL;
-                        for (size_t f = 0; in->image && f < in->image->n_forms && !form; f++)
+                        if (!in->image)
+                                return false;
+                        /* Every form is part of the first (imageref.h): a plain run missing
+                         * from it is missing from all of them. */
+                        const char *full = in->image->forms[0];
+                        if (c->literal_len > c->literal_prefix &&
+                            !memmem(full, strlen(full), c->glob + c->literal_offset,
+                                    c->literal_len))
+                                return false;
+                        for (size_t f = 0; f < in->image->n_forms && !form; f++)
                                 if (condition_matches(c, in->image->forms[f]))
                                         form = in->image->forms[f];
                         if (!form)

@@ -28,6 +28,11 @@ static void expect_forms(const char *text, ...)
                 fail_msg("'%s': %zu forms, want %zu (extra '%s')", text, ref.n_forms, n,
                          ref.forms[n]);
         assert_string_equal(image_ref_full(&ref), ref.forms[0]);
+        /* policy.c relies on it: every form is part of the first */
+        for (size_t i = 0; i < ref.n_forms; i++)
+                if (!strstr(ref.forms[0], ref.forms[i]))
+                        fail_msg("'%s': form '%s' is not part of '%s'", text, ref.forms[i],
+                                 ref.forms[0]);
         image_ref_free(&ref);
         assert_int_equal(ref.n_forms, 0);
 }
