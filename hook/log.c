@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int log_max_priority = LOG_INFO;
 static bool log_to_syslog;
@@ -12,8 +13,12 @@ void log_init(int max_priority, bool use_syslog)
 {
         log_max_priority = max_priority;
         log_to_syslog = use_syslog;
-        if (use_syslog)
-                openlog("oci-shm-hook", LOG_PID, LOG_DAEMON);
+        /* Connect and read the time zone now, in the host's mount namespace: the hook
+         * logs its decision after joining the container's. */
+        if (use_syslog) {
+                tzset();
+                openlog("oci-shm-hook", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        }
 }
 
 /*

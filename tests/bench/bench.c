@@ -603,6 +603,7 @@ static void usage(FILE *out)
                 "  --peer PATH          the shell peer (tests/bench/peer-hook.sh)\n"
                 "  --runc-plain DIR     a busybox bundle without the hook\n"
                 "  --runc-hook DIR      the same bundle with the hook registered\n"
+                "  --runc-true-hook DIR the same bundle with /bin/true as its hook\n"
                 "  --runs N             timed runs of each hook, floor and peer case (500)\n"
                 "  --warmup N           untimed runs before them (20)\n"
                 "  --runc-runs N        timed runs of each runc case (60)\n"
@@ -617,7 +618,7 @@ int main(int argc, char **argv)
 {
         const char *hook = NULL, *floor_static = NULL, *floor_libs = NULL, *floor_libc = NULL;
         const char *peer = NULL;
-        const char *runc_plain = NULL, *runc_hook = NULL, *work_opt = NULL;
+        const char *runc_plain = NULL, *runc_hook = NULL, *runc_true = NULL, *work_opt = NULL;
         unsigned runs = 500, warmup = 20, runc_runs = 60, peer_runs = 100;
         bool smoke = false, keep = false;
         static const struct option options[] = {
@@ -628,6 +629,7 @@ int main(int argc, char **argv)
             {"peer", required_argument, NULL, 'P'},
             {"runc-plain", required_argument, NULL, 'r'},
             {"runc-hook", required_argument, NULL, 'R'},
+            {"runc-true-hook", required_argument, NULL, 'T'},
             {"runs", required_argument, NULL, 'n'},
             {"warmup", required_argument, NULL, 'w'},
             {"runc-runs", required_argument, NULL, 'c'},
@@ -662,6 +664,9 @@ int main(int argc, char **argv)
                         break;
                 case 'R':
                         runc_hook = optarg;
+                        break;
+                case 'T':
+                        runc_true = optarg;
                         break;
                 case 'n':
                         runs = (unsigned)strtoul(optarg, NULL, 10);
@@ -704,8 +709,10 @@ int main(int argc, char **argv)
         if (smoke) {
                 runs = peer_runs = 3;
                 warmup = 1;
-                runc_plain = runc_hook = NULL;
+                runc_plain = runc_hook = runc_true = NULL;
         }
+        if (runc_true && !runc_plain)
+                die("--runc-true-hook goes with --runc-plain");
         if (geteuid() != 0) {
                 fprintf(stderr, "oci-shm-bench: SKIP: needs root (mount namespaces, setns)\n");
                 return 77;
@@ -761,6 +768,7 @@ int main(int argc, char **argv)
                 PEER,
                 RUNC_PLAIN,
                 RUNC_HOOK,
+                RUNC_TRUE,
                 N_CASES
         };
         struct bench_case cases[N_CASES] = {
@@ -787,6 +795,9 @@ int main(int argc, char **argv)
             [RUNC_PLAIN] = {.key = "runc", .title = "runc run busybox", .kind = KIND_RUNC},
             [RUNC_HOOK] = {.key = "runc-hook",
                            .title = "runc run busybox + hook",
+                           .kind = KIND_RUNC},
+            [RUNC_TRUE] = {.key = "runc-true",
+                           .title = "runc run busybox + /bin/true hook",
                            .kind = KIND_RUNC},
         };
         const char *hook_bundle[4] = {bundle_k8s, bundle_k8s, bundle_k8s, bundle_big};
@@ -828,6 +839,12 @@ int main(int argc, char **argv)
                 set_argv(&cases[RUNC_HOOK], "/usr/sbin/runc", "run", "--bundle", runc_hook, "ID",
                          NULL);
                 have[RUNC_PLAIN] = have[RUNC_HOOK] = true;
+        }
+        if (runc_true) {
+                /* What runc costs to run any hook at all: the floor of the runc ratio. */
+                set_argv(&cases[RUNC_TRUE], "/usr/sbin/runc", "run", "--bundle", runc_true, "ID",
+                         NULL);
+                have[RUNC_TRUE] = true;
         }
         for (int i = 0; i < N_CASES; i++) {
                 unsigned n = cases[i].kind == KIND_RUNC   ? runc_runs
@@ -897,12 +914,13 @@ int main(int argc, char **argv)
                                 cases[i].rss_peak = kib;
                 }
         if (have[RUNC_PLAIN]) {
+                int order[3] = {RUNC_PLAIN, RUNC_HOOK, RUNC_TRUE};
+                int n_order = have[RUNC_TRUE] ? 3 : 2;
                 for (unsigned round = 0; round < 3 + runc_runs; round++) {
-                        /* Alternate which goes first, to cancel any order effect. */
-                        int a = round % 2 ? RUNC_HOOK : RUNC_PLAIN;
-                        int b = a == RUNC_HOOK ? RUNC_PLAIN : RUNC_HOOK;
-                        run_once(&cases[a], round >= 3);
-                        run_once(&cases[b], round >= 3);
+                        /* Rotate which goes first, to cancel any order effect. */
+                        for (int k = 0; k < n_order; k++)
+                                run_once(&cases[order[(round + (unsigned)k) % (unsigned)n_order]],
+                                         round >= 3);
                 }
         }
         ns_stop();
@@ -954,6 +972,10 @@ int main(int argc, char **argv)
         RATIO("shell peer / hook (times faster)", have[PEER], r_peer, ">= 50", r_peer >= 50);
         RATIO("10,000 rules / 10 rules", true, r_rules, "<= 2.00", r_rules <= 2.0);
         RATIO("runc with hook / runc without", have[RUNC_PLAIN], r_runc, "<= 1.03", r_runc <= 1.03);
+        if (have[RUNC_TRUE])
+                printf("%-40s %12.2f %14s %s\n", "runc with /bin/true hook / runc without",
+                       st[RUNC_TRUE].median / st[RUNC_PLAIN].median, "-",
+                       "(information: runc's cost of any hook)");
         RATIO("1 MiB config.json median (us)", true, st[H1M].median, "< 5000",
               st[H1M].median < 5000);
         RATIO("peak RSS, 30 KB config cases (KiB)", true, (double)rss_worst, "< 4096",

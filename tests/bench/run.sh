@@ -86,6 +86,12 @@ jq --arg hook "$HOOK" --arg policy "$policy" \
         '.hooks.prestart = [{path: $hook, args: ["oci-shm-hook", "--policy", $policy, "prestart"],
                              timeout: 10}]' "$plain/config.json" >"$hooked/config.json"
 
+# The same bundle with /bin/true as its hook: what runc costs to run any hook.
+truehook=$WORK/runc-true
+cp -a "$plain" "$truehook"
+jq '.hooks.prestart = [{path: "/bin/true", args: ["true"], timeout: 10}]' \
+        "$plain/config.json" >"$truehook/config.json"
+
 # Check once that the hook acts in this bundle: /dev/shm is 65 MiB inside.
 mkdir "$WORK/check"
 jq --arg root "$hooked/rootfs" '.process.args = ["sh", "-c", "busybox df -k /dev/shm"]
@@ -104,4 +110,4 @@ fi
         --floor-libs "$BUILD/tests/bench/bench-floor-libs" \
         --floor-libc "$BUILD/tests/bench/bench-floor-libc" \
         --peer "$TOP/tests/bench/peer-hook.sh" \
-        --runc-plain "$plain" --runc-hook "$hooked" "${args[@]}"
+        --runc-plain "$plain" --runc-hook "$hooked" --runc-true-hook "$truehook" "${args[@]}"
