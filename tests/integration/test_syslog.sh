@@ -1,0 +1,96 @@
+#!/bin/bash
+# The hook's log: one line per decision to syslog (ident oci-shm-hook), in the
+# key=value form admins grep, errors at LOG_ERR, no-match only at debug level,
+# and no input able to forge a line. A small listener stands in for the
+# syslog daemon at /dev/log (the machine has none; with one, we do not touch it).
+set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
+ID_PREFIX=integ
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+need_root
+need runc jq busybox python3
+
+if [ -e /dev/log ]; then
+        skip "/dev/log belongs to this machine's syslog daemon; see journalctl -t oci-shm-hook"
+fi
+
+LOG=$WORK/syslog.txt
+python3 - "$LOG" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+os.chmod("/dev/log", 0o666)
+with open(sys.argv[1], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
+PY
+LISTENER=$!
+add_cleanup "kill $LISTENER; rm -f /dev/log"
+for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+[ -S /dev/log ] || { echo "FAIL: the listener did not bind /dev/log" >&2; exit 1; }
+
+P=$WORK/policy.conf
+cat >"$P" <<'EOF2'
+image=selenium/*                    shm=2g
+annotation:example.com/shm-size=*   shm=request max=4g
+EOF2
+
+# log_for ID: the lines logged about container ID (after a short wait for delivery).
+log_for() {
+        sleep 0.2
+        grep -F "container=$1" "$LOG" || true
+}
+
+# A decision: one line, in the documented form, at LOG_INFO of LOG_DAEMON (<30>).
+B=$WORK/grow
+make_bundle "$B"
+set_annotation "$B" io.kubernetes.cri.image-name docker.io/selenium/standalone-chrome:4.10
+register_hook "$B" "$P"
+id=$(new_id)
+out=$(run_runc "$B" "$id")
+expect_eq "grown container sees 2 GiB" "$(shm_kb "$out")" 2097152
+line=$(log_for "$id")
+expect_eq "one line for the decision" "$(grep -c . <<<"$line")" 1
+expect_contains "ident, pid and facility/priority" "$line" "<30>"
+expect_contains "ident" "$line" "oci-shm-hook["
+expect_contains "the documented key=value form" "$line" \
+        "container=$id image=docker.io/selenium/standalone-chrome:4.10 rule=$P:1 action=size bytes=2147483648 shm=private-tmpfs before=67108864 after=2147483648 result=grown"
+
+# No match: nothing at the default level, a no-match line at debug level.
+B=$WORK/nomatch
+make_bundle "$B"
+set_annotation "$B" io.kubernetes.cri.image-name docker.io/library/redis:7
+register_hook "$B" "$P"
+id=$(new_id)
+run_runc "$B" "$id" >/dev/null
+expect_eq "no line for no match at info level" "$(log_for "$id")" ""
+B=$WORK/nomatch-debug
+make_bundle "$B"
+set_annotation "$B" io.kubernetes.cri.image-name docker.io/library/redis:7
+register_hook "$B" "$P" prestart --log-level debug
+id=$(new_id)
+run_runc "$B" "$id" >/dev/null
+expect_contains "debug level logs no-match" "$(log_for "$id")" "result=no-match"
+
+# A refusal: LOG_ERR (<27>), the annotation named, and a newline in the value
+# cannot start a forged line of its own.
+B=$WORK/refuse
+make_bundle "$B"
+set_annotation "$B" example.com/shm-size $'2g\ncontainer=forged result=grown'
+register_hook "$B" "$P"
+id=$(new_id)
+rc=0
+out=$(run_runc "$B" "$id") || rc=$?
+expect_ne "the container is refused" "$rc" 0
+line=$(log_for "$id")
+expect_contains "the error is logged at LOG_ERR" "$line" "<27>"
+expect_contains "the error names the annotation" "$line" "annotation 'example.com/shm-size'"
+if grep -q "^[^<]*container=forged" "$LOG" || grep -q "^<[0-9]*>.*: container=forged" "$LOG"; then
+        fail "a value forged a log line: $(grep forged "$LOG")"
+else
+        pass "no forged line"
+fi
+expect_contains "runc's message shows the newline replaced" "$out" "'2g?container=forged result=grown'"
+
+finish
