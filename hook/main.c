@@ -299,7 +299,7 @@ static const char *id_from_bundle(const char *bundle, char *buf, size_t size)
         return buf;
 }
 
-static void print_decision(const struct policy_decision *d, const struct policy_input *in)
+static void print_decision(const struct policy_decision *d)
 {
         char rule_text[1024];
 
@@ -328,7 +328,6 @@ static void print_decision(const struct policy_decision *d, const struct policy_
         default:
                 break;
         }
-        (void)in;
 }
 
 static int run_explain(const struct options *o)
@@ -403,7 +402,7 @@ static int run_explain(const struct options *o)
                 printf("error:        %s\n", err.message);
                 goto out;
         }
-        print_decision(&decision, &in);
+        print_decision(&decision);
         status = EXIT_SUCCESS;
 out:
         image_ref_free(&image);
