@@ -139,19 +139,6 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t res
         return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-/* Open one component below dirfd without following a symlink; ENOSYS-safe. */
-static int open_component(int dirfd, const char *name, enum shm_mount_api *api)
-{
-        if (*api == SHM_MOUNT_API_AUTO) {
-                int fd = sys_openat2(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW,
-                                     RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-                if (fd >= 0 || errno != ENOSYS)
-                        return fd;
-                *api = SHM_MOUNT_API_LEGACY;
-        }
-        return openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-}
-
 /*
  * Resolve `path` (plain components, no "." or "..") below root_fd as an O_PATH
  * directory. With openat2, RESOLVE_IN_ROOT keeps every step inside the root
@@ -167,7 +154,10 @@ static int resolve_dir(int root_fd, const char *path, const char *shown, enum sh
         struct stat st;
 
         if (*api == SHM_MOUNT_API_AUTO) {
-                fd = open_component(root_fd, path, api);
+                fd = sys_openat2(root_fd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                                 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+                if (fd < 0 && errno == ENOSYS)
+                        *api = SHM_MOUNT_API_LEGACY;
         }
         if (*api == SHM_MOUNT_API_LEGACY) {
                 char component[NAME_MAX + 1];
@@ -180,9 +170,11 @@ static int resolve_dir(int root_fd, const char *path, const char *shown, enum sh
                         component[len] = '\0';
                         p += len + (p[len] == '/');
                         int next = openat(dir, component, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+                        int saved = errno;
                         if (dir != root_fd)
                                 close(dir);
                         if (next < 0) {
+                                errno = saved;
                                 dir = -1;
                                 break;
                         }
@@ -591,8 +583,13 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         }
         out->kind = shm_classify(&obs, args->entry);
         if (out->kind == SHM_KIND_PRIVATE || out->kind == SHM_KIND_ENGINE_SHARED ||
-            out->kind == SHM_KIND_HOST)
-                tmpfs_size(target.fd, &out->before);
+            out->kind == SHM_KIND_HOST) {
+                /* 0 would read as "unlimited" and keep it: fail instead. */
+                r = tmpfs_size(target.fd, &out->before);
+                if (r < 0)
+                        return shm_error_set(err, -r, "cannot read the size of '%s': %s", shown,
+                                             strerror(-r));
+        }
         out->after = out->before;
 
         switch (out->kind) {
@@ -610,7 +607,7 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
                         goto undo;
                 r = verify_mounted(root_fd, mnt_id, api, shown, err);
                 if (r < 0)
-                        return r;
+                        goto undo;
                 out->result = "mounted";
                 out->after = round_to_pages(args->bytes);
                 return 0;
@@ -638,7 +635,7 @@ bind_host:
                 goto undo;
         r = verify_mounted(root_fd, mnt_id, api, shown, err);
         if (r < 0)
-                return r;
+                goto undo;
         out->result = "host-mounted";
         return 0;
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
@@ -408,34 +409,55 @@ int policy_parse_text(struct policy *p, const char *file_name, const char *text,
         return parse_owned_text(p, file_name, copy, len, err);
 }
 
+/* Record a problem about a whole file (line 0). */
+static int file_problem(struct policy *p, const char *path, const char *what, const char *why,
+                        struct shm_error *err)
+{
+        const char *file = intern_file(p, path);
+        if (!file || add_problem(p, file, 0, "%s%s", what, why) < 0)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        return 0;
+}
+
+/*
+ * A policy can hand a container the host's /dev/shm: only root (or whoever
+ * runs the hook) may be able to change it.
+ */
+static const char *unsafe_owner(const struct stat *st)
+{
+        if (st->st_uid != 0 && st->st_uid != geteuid())
+                return "refusing it: it is not owned by root";
+        if (st->st_mode & (S_IWGRP | S_IWOTH))
+                return "refusing it: group or others can write it";
+        return NULL;
+}
+
 static int load_file(struct policy *p, const char *path, bool missing_ok, struct shm_error *err)
 {
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -1;
         struct shm_error e = {0};
-        struct stat st = {0};
+        struct stat st;
+        const char *unsafe = NULL;
         size_t len;
 
-        /* Policy files may be symlinks: Kubernetes ConfigMap volumes are made of them. */
+        /* Policy files may be symlinks: Kubernetes ConfigMap volumes are made of them. The
+         * checks below are on what the link leads to. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
-                if (errno == ENOENT && missing_ok)
+                int saved = errno;
+                if (saved == ENOENT && missing_ok)
                         return 0;
-                const char *file = intern_file(p, path);
-                if (!file || add_problem(p, file, 0, "cannot open: %s", strerror(errno)) < 0)
-                        return shm_error_set(err, ENOMEM, "out of memory");
-                return 0;
+                return file_problem(p, path, "cannot open: ", strerror(saved), err);
         }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > POLICY_FILE_MAX_BYTES ||
-            read_fd_bounded(fd, POLICY_FILE_MAX_BYTES, "the file", &text, &len, &e) < 0) {
-                const char *file = intern_file(p, path);
-                const char *why = !S_ISREG(st.st_mode) ? "not a regular file"
-                                  : e.code             ? e.message
-                                                       : "larger than 4 MiB";
-                if (!file || add_problem(p, file, 0, "cannot read: %s", why) < 0)
-                        return shm_error_set(err, ENOMEM, "out of memory");
-                return 0;
-        }
+        if (fstat(fd, &st) < 0)
+                return file_problem(p, path, "cannot stat: ", strerror(errno), err);
+        if (!S_ISREG(st.st_mode))
+                return file_problem(p, path, "cannot read: ", "not a regular file", err);
+        if ((unsafe = unsafe_owner(&st)))
+                return file_problem(p, path, "", unsafe, err);
+        if (read_fd_bounded(fd, POLICY_FILE_MAX_BYTES, "the file", &text, &len, &e) < 0)
+                return file_problem(p, path, "cannot read: ", e.message, err);
         return parse_owned_text(p, path, steal_pointer(&text), len, err);
 }
 
@@ -451,13 +473,19 @@ static int load_dir(struct policy *p, const char *dir, bool missing_ok, struct s
         size_t n = 0;
         int r = 0;
 
+        struct stat st;
+        const char *unsafe = NULL;
+
         if (!d) {
-                if (errno == ENOENT && missing_ok)
+                int saved = errno;
+                if (saved == ENOENT && missing_ok)
                         return 0;
-                const char *file = intern_file(p, dir);
-                if (!file || add_problem(p, file, 0, "cannot open: %s", strerror(errno)) < 0)
-                        return shm_error_set(err, ENOMEM, "out of memory");
-                return 0;
+                return file_problem(p, dir, "cannot open: ", strerror(saved), err);
+        }
+        /* Whoever can write the directory can add a *.conf to it. */
+        if (fstat(dirfd(d), &st) < 0 || (unsafe = unsafe_owner(&st))) {
+                closedir(d);
+                return file_problem(p, dir, "", unsafe ? unsafe : strerror(errno), err);
         }
         for (struct dirent *de; (de = readdir(d));) {
                 size_t len = strlen(de->d_name);

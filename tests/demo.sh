@@ -6,6 +6,7 @@
 # runs one busybox container without the hook and one with it, and exits
 # non-zero unless the second one sees 2 GiB.
 set -euo pipefail
+umask 022 # the hook refuses policies that group or others can write
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
 HOOK=${OCI_SHM_HOOK_BIN:-$TOP/build/oci-shm-hook}

@@ -3,6 +3,7 @@
 # Each test sources this file, then calls the helpers below. A test exits 0
 # on success, 1 on failure, 77 when it cannot run here (ctest shows SKIPPED).
 set -euo pipefail
+umask 022 # the hook refuses policies that group or others can write
 
 HOOK=${OCI_SHM_HOOK_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/oci-shm-hook}
 TEST_NAME=$(basename "$0" .sh)

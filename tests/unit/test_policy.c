@@ -335,9 +335,37 @@ static void test_load_missing_and_bad_files(void **state)
         close(fd);
         assert_int_equal(policy_load(&p, big, &e), 0);
         assert_int_equal(p.n_problems, 1);
-        assert_contains(p.problems[0].message, "larger than 4 MiB");
+        assert_contains(p.problems[0].message, "larger than 4194304 bytes");
         policy_free(&p);
         free(big);
+
+        /* a policy can grant the host's /dev/shm: only root may be able to write it */
+        unit_write(dir, "shared.conf", "shm=1g\n");
+        char *shared = unit_path(dir, "shared.conf");
+        assert_int_equal(chmod(shared, 0664), 0);
+        assert_int_equal(policy_load(&p, shared, &e), 0);
+        assert_int_equal(p.n_rules, 0);
+        assert_int_equal(p.n_problems, 1);
+        assert_contains(p.problems[0].message, "group or others can write it");
+        policy_free(&p);
+        assert_int_equal(chmod(shared, 0644), 0);
+        if (geteuid() == 0) {
+                assert_int_equal(chown(shared, 1234, 1234), 0);
+                assert_int_equal(policy_load(&p, shared, &e), 0);
+                assert_int_equal(p.n_problems, 1);
+                assert_contains(p.problems[0].message, "not owned by root");
+                policy_free(&p);
+                assert_int_equal(chown(shared, 0, 0), 0);
+        }
+        char *subdir = unit_path(dir, "open.d");
+        assert_int_equal(mkdir(subdir, 0777), 0);
+        assert_int_equal(chmod(subdir, 0777), 0);
+        assert_int_equal(policy_load(&p, subdir, &e), 0);
+        assert_int_equal(p.n_problems, 1);
+        assert_contains(p.problems[0].message, "group or others can write it");
+        policy_free(&p);
+        free(subdir);
+        free(shared);
 
         /* problems inside a loaded file carry its path and line */
         unit_write(dir, "typo.conf", "# header\nimage=x shm=2q\n");
