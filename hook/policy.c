@@ -332,7 +332,7 @@ static int parse_owned_text(struct policy *p, const char *file_name, char *text,
                 }
                 if (n_tokens == 0)
                         continue;
-                if (p->n_rules >= POLICY_MAX_RULES) {
+                if (p->n_rules_read >= POLICY_MAX_RULES) {
                         if (add_problem(p, file, line_no, "more than %d rules in the policy",
                                         POLICY_MAX_RULES) < 0)
                                 goto oom;
@@ -347,7 +347,10 @@ static int parse_owned_text(struct policy *p, const char *file_name, char *text,
                         r = parse_rule(p, file, line_no, tokens, n_tokens, scratch, &rule);
                         if (r < 0)
                                 goto oom;
-                        if (r == 0 || p->n_rules || !rule_holds(&rule, p->first_match_for, &form))
+                        if (r == 0)
+                                continue;
+                        p->n_rules_read++;
+                        if (p->n_rules || !rule_holds(&rule, p->first_match_for, &form))
                                 continue;
                         size_t size = rule.n_conditions * sizeof(*scratch);
                         rule.conditions = malloc(size ? size : 1);
@@ -376,6 +379,7 @@ static int parse_owned_text(struct policy *p, const char *file_name, char *text,
                 if (r < 0)
                         goto oom;
                 if (r > 0) {
+                        p->n_rules_read++;
                         if (push_rule(p, &rule) < 0)
                                 goto oom;
                         used += rule.n_conditions;

@@ -78,6 +78,7 @@ struct policy {
         void **blocks; /* file texts and condition arrays the rules point into */
         size_t n_blocks;
         const struct policy_input *first_match_for; /* see policy_load_first_match() */
+        size_t n_rules_read;                        /* valid rules read, kept or not */
         struct policy_problem *problems;
         size_t n_problems, cap_problems;
 };

@@ -882,6 +882,26 @@ static void test_first_match_load_agrees(void **state)
                 }
         }
 
+        /* The rule limit holds in hook mode too, where only the first match is kept. */
+        {
+                size_t n = POLICY_MAX_RULES + 1, size = n * 7 + 1;
+                char *many = malloc(size);
+                assert_non_null(many);
+                for (size_t i = 0; i < n; i++)
+                        memcpy(many + i * 7, "shm=1g\n", 7);
+                many[n * 7] = '\0';
+                unit_write(dir, "p.conf", many);
+                free(many);
+                struct policy big;
+                struct shm_error e = {0};
+                struct policy_input in0 = {.host_memory = 1 << 30};
+                assert_int_equal(policy_load_first_match(&big, path, &in0, &e), 0);
+                assert_int_equal(big.n_rules, 1);
+                assert_int_equal(big.n_problems, 1);
+                assert_contains(big.problems[0].message, "more than 100000 rules");
+                policy_free(&big);
+        }
+
         /* A problem after the matching rule still makes the policy invalid. */
         unit_write(dir, "p.conf", "shm=1g\nimage=x shm=banana\n");
         struct policy first;
