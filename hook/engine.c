@@ -154,34 +154,69 @@ static char *docker_image(const char *id, const struct oci_spec *spec, char *not
         return image ? strdup(image) : NULL;
 }
 
+bool engine_is_pod_sandbox(const struct oci_spec *spec)
+{
+        const char *containerd = oci_spec_annotation(spec, "io.kubernetes.cri.container-type");
+        const char *crio = oci_spec_annotation(spec, "io.kubernetes.cri-o.ContainerType");
+        return (containerd && strcmp(containerd, "sandbox") == 0) ||
+               (crio && strcmp(crio, "sandbox") == 0);
+}
+
+static bool take_annotation(const struct oci_spec *spec, const char *key, char **ref,
+                            const char **source, const char *name)
+{
+        const char *v = oci_spec_annotation(spec, key);
+        if (!v || !*v)
+                return false;
+        *ref = strdup(v);
+        *source = name;
+        return *ref != NULL;
+}
+
 void engine_image_reference(const char *id, const char *bundle, const struct oci_spec *spec,
                             char **ref, const char **source, char *note, size_t note_size)
 {
-        static const struct {
-                const char *key, *source;
-        } annotations[] = {
-            {"io.kubernetes.cri.image-name", "annotation io.kubernetes.cri.image-name"},
-            {"io.kubernetes.cri-o.ImageName", "annotation io.kubernetes.cri-o.ImageName"},
-        };
+        static const char containerd_key[] = "io.kubernetes.cri.image-name";
+        static const char crio_key[] = "io.kubernetes.cri-o.ImageName";
+        const char *manager = oci_spec_annotation(spec, "io.container.manager");
+        bool valid_id = id && container_id_valid(id);
 
         *ref = NULL;
         *source = NULL;
         if (note && note_size)
                 note[0] = '\0';
-        for (size_t i = 0; i < ARRAY_SIZE(annotations); i++) {
-                const char *v = oci_spec_annotation(spec, annotations[i].key);
-                if (v && *v) {
-                        *ref = strdup(v);
-                        *source = annotations[i].source;
-                        return;
-                }
-        }
-        if (!id || !container_id_valid(id))
+
+        /*
+         * Believe the engine that made the container, and only it: annotations
+         * can also come from users (podman --annotation, docker --annotation,
+         * pod annotations that CRI-O passes on), and a container that could
+         * name its own image could claim another image's rule, shm=host
+         * included. Podman marks its containers io.container.manager=libpod
+         * and keeps the image in containers-storage (its pod containers also
+         * carry CRI-O-style annotations, but no ImageName); CRI-O marks its own
+         * with ContainerType and sets ImageName after the pod's annotations.
+         */
+        if (manager && strcmp(manager, "libpod") == 0) {
+                if (valid_id && bundle && (*ref = podman_image(id, bundle, note, note_size)))
+                        *source = "containers-storage";
                 return;
-        if (bundle && (*ref = podman_image(id, bundle, note, note_size))) {
-                *source = "containers-storage";
+        }
+        if (oci_spec_annotation(spec, "io.kubernetes.cri-o.ContainerType")) {
+                take_annotation(spec, crio_key, ref, source,
+                                "annotation io.kubernetes.cri-o.ImageName");
                 return;
         }
-        if ((*ref = docker_image(id, spec, note, note_size)))
+        if (valid_id && (*ref = docker_image(id, spec, note, note_size))) {
                 *source = "docker config.v2.json";
+                return;
+        }
+        /* containerd (it passes pod annotations only when allowed by pod_annotations), or
+         * a bundle written by hand. */
+        if (take_annotation(spec, containerd_key, ref, source,
+                            "annotation io.kubernetes.cri.image-name") ||
+            take_annotation(spec, crio_key, ref, source,
+                            "annotation io.kubernetes.cri-o.ImageName"))
+                return;
+        if (valid_id && bundle && (*ref = podman_image(id, bundle, note, note_size)))
+                *source = "containers-storage";
 }

@@ -461,6 +461,12 @@ static int run_hook(const struct options *o)
                 goto out;
         }
 
+        if (engine_is_pod_sandbox(&spec)) {
+                /* The pod's containers size its shared /dev/shm; the sandbox has no limit. */
+                log_decision(LOG_DEBUG, state.id, NULL, NULL, NULL, "skipped-sandbox");
+                status = EXIT_SUCCESS;
+                goto out;
+        }
         engine_image_reference(state.id, state.bundle, &spec, &ref, &ref_source, note,
                                sizeof(note));
         if (!ref && note[0])

@@ -35,7 +35,7 @@ container() {
         make_bundle "$bundle" "$cmd"
         case $engine in
         containerd)
-                set_annotation "$bundle" io.kubernetes.cri.container-type container
+                set_annotation "$bundle" io.kubernetes.cri.container-type "${CONTAINER_TYPE:-container}"
                 set_annotation "$bundle" io.kubernetes.cri.sandbox-id "$SANDBOX"
                 set_annotation "$bundle" io.kubernetes.cri.image-name "$image"
                 # The hook entry exactly as the shipped base spec has it, for the build tree.
@@ -45,7 +45,7 @@ container() {
                           | .args = [.args[0], "--policy", $policy] + .args[1:]))'
                 ;;
         crio)
-                set_annotation "$bundle" io.kubernetes.cri-o.ContainerType container
+                set_annotation "$bundle" io.kubernetes.cri-o.ContainerType "${CONTAINER_TYPE:-container}"
                 set_annotation "$bundle" io.kubernetes.cri-o.SandboxID "$SANDBOX"
                 set_annotation "$bundle" io.kubernetes.cri-o.ImageName "$image"
                 register_hook "$bundle" "$POLICY" prestart
@@ -84,6 +84,17 @@ out=$(container containerd "$SIDECAR" "$pod" "$SHOW_SHM$READ")
 expect_eq "containerd pod: a sidecar asking 512m does not shrink it" "$(shm_kb "$out")" "$KB_2G"
 expect_contains "containerd pod: the sidecar sees the browser's file" "$out" from-browser
 expect_eq "containerd pod: the sandbox tmpfs after the sidecar" "$(kb_of "$pod")" "$KB_2G"
+
+# The pod's sandbox (pause) container has no memory limit and never sizes the
+# pod's /dev/shm, even with an image a rule matches: its containers do.
+for engine in containerd crio; do
+        SANDBOX=$(hex64)
+        pod=$WORK/sandbox-$engine/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX/shm
+        pod_tmpfs "$pod" 64m
+        out=$(CONTAINER_TYPE=sandbox container "$engine" "$SELENIUM_FULL" "$pod" "$SHOW_SHM")
+        expect_eq "$engine sandbox container: /dev/shm stays 64m" "$(shm_kb "$out")" 65536
+        expect_eq "$engine sandbox container: the pod tmpfs is not grown" "$(kb_of "$pod")" 65536
+done
 
 # CRI-O: <storage>/overlay-containers/<id>/userdata/shm.
 SANDBOX=$(hex64)

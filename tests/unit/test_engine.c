@@ -85,6 +85,23 @@ static void test_annotations(void **state)
         expect_ref(&l, "quay.io/crio/img:1", "annotation io.kubernetes.cri-o.ImageName");
         oci_spec_free(&spec);
 
+        /* CRI-O marks its containers: then only its own key counts, as pods can set the other */
+        spec_of("{\"root\":{\"path\":\"r\"},\"annotations\":{"
+                "\"io.kubernetes.cri-o.ContainerType\":\"container\","
+                "\"io.kubernetes.cri.image-name\":\"docker.io/library/spoofed:1\","
+                "\"io.kubernetes.cri-o.ImageName\":\"quay.io/crio/img:1\"}}",
+                &spec);
+        lookup("x", "/b", &spec, &l);
+        expect_ref(&l, "quay.io/crio/img:1", "annotation io.kubernetes.cri-o.ImageName");
+        oci_spec_free(&spec);
+        spec_of("{\"root\":{\"path\":\"r\"},\"annotations\":{"
+                "\"io.kubernetes.cri-o.ContainerType\":\"container\","
+                "\"io.kubernetes.cri.image-name\":\"docker.io/library/spoofed:1\"}}",
+                &spec);
+        lookup("x", "/b", &spec, &l);
+        expect_none(&l);
+        oci_spec_free(&spec);
+
         /* other annotations and case variants are not image names */
         spec_of(
             "{\"root\":{\"path\":\"r\"},\"annotations\":{"
@@ -131,7 +148,17 @@ static void test_podman(void **state)
         expect_ref(&l, "docker.io/selenium/standalone-chrome:4.10", "containers-storage");
         free(slashed);
 
-        /* the annotations come first */
+        /* Podman's own containers: containers-storage, never an annotation a user set */
+        struct oci_spec podman_spec;
+        spec_of("{\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
+                "\"io.container.manager\":\"libpod\",\"io.kubernetes.cri-o.TTY\":\"false\","
+                "\"io.kubernetes.cri.image-name\":\"docker.io/library/spoofed:1\"}}",
+                &podman_spec);
+        lookup(ID, bundle, &podman_spec, &l);
+        expect_ref(&l, "docker.io/selenium/standalone-chrome:4.10", "containers-storage");
+        oci_spec_free(&podman_spec);
+
+        /* without an engine's mark (a bundle written by hand) the annotations come first */
         struct oci_spec annotated;
         spec_of("{\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
                 "\"io.kubernetes.cri-o.ImageName\":\"quay.io/crio/img:1\"}}",
@@ -267,7 +294,7 @@ static void test_docker(void **state)
         expect_none(&l);
         oci_spec_free(&spec);
 
-        /* annotations come first */
+        /* Docker's own record comes before annotations, which docker run --annotation sets */
         char json[2048];
         snprintf(json, sizeof(json),
                  "{\"root\":{\"path\":\"r\"},\"annotations\":{\"io.kubernetes.cri.image-name\":"
@@ -275,7 +302,7 @@ static void test_docker(void **state)
                  hostname);
         spec_of(json, &spec);
         lookup(ID, "/b", &spec, &l);
-        expect_ref(&l, "redis:7", "annotation io.kubernetes.cri.image-name");
+        expect_ref(&l, "selenium/standalone-chrome:4.10", "docker config.v2.json");
         oci_spec_free(&spec);
 
         /* the hostname source must be <root>/containers/<id>/FILE */
@@ -354,12 +381,39 @@ static void test_no_engine(void **state)
         oci_spec_free(&spec);
 }
 
+static void test_pod_sandbox(void **state)
+{
+        static const struct {
+                const char *annotations;
+                bool sandbox;
+        } cases[] = {
+            {"\"io.kubernetes.cri.container-type\":\"sandbox\"", true},
+            {"\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"", true},
+            {"\"io.kubernetes.cri.container-type\":\"container\"", false},
+            {"\"io.kubernetes.cri-o.ContainerType\":\"container\"", false},
+            {"\"io.kubernetes.cri.container-type\":\"Sandbox\"", false},
+            {"\"x\":\"sandbox\"", false},
+            {"", false},
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char json[256];
+                struct oci_spec spec;
+                snprintf(json, sizeof(json), "{\"root\":{\"path\":\"r\"},\"annotations\":{%s}}",
+                         cases[i].annotations);
+                spec_of(json, &spec);
+                assert_int_equal(engine_is_pod_sandbox(&spec), cases[i].sandbox);
+                oci_spec_free(&spec);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_annotations),      cmocka_unit_test(test_podman),
-            cmocka_unit_test(test_podman_malformed), cmocka_unit_test(test_docker),
-            cmocka_unit_test(test_docker_malformed), cmocka_unit_test(test_no_engine),
+            cmocka_unit_test(test_annotations), cmocka_unit_test(test_pod_sandbox),
+            cmocka_unit_test(test_podman),      cmocka_unit_test(test_podman_malformed),
+            cmocka_unit_test(test_docker),      cmocka_unit_test(test_docker_malformed),
+            cmocka_unit_test(test_no_engine),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
