@@ -1,24 +1,56 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 static int log_max_priority = LOG_INFO;
-static bool log_to_syslog;
+static int syslog_fd = -1;
 
+/*
+ * syslog(3) sends on a blocking socket, and a wedged syslog daemon would hold
+ * the hook, and the container start, until the runtime's hook timeout. This
+ * socket never blocks: a message that does not fit is dropped. It is
+ * connected, and the time zone read, here, in the host's mount namespace:
+ * the hook logs its decision after joining the container's.
+ */
 void log_init(int max_priority, bool use_syslog)
 {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+
         log_max_priority = max_priority;
-        log_to_syslog = use_syslog;
-        /* Connect and read the time zone now, in the host's mount namespace: the hook
-         * logs its decision after joining the container's. */
-        if (use_syslog) {
-                tzset();
-                openlog("oci-shm-hook", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        if (!use_syslog)
+                return;
+        tzset();
+        syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (syslog_fd >= 0 && connect(syslog_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+                close(syslog_fd);
+                syslog_fd = -1;
         }
+}
+
+/* RFC 3164, as glibc writes it: "<PRI>Mmm dd hh:mm:ss oci-shm-hook[PID]: message". */
+static void send_syslog(int priority, const char *message)
+{
+        char stamp[32] = "", line[4200];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        if (syslog_fd < 0)
+                return;
+        if (localtime_r(&now, &tm))
+                strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+        int n = snprintf(line, sizeof(line), "<%d>%s oci-shm-hook[%d]: %s", LOG_DAEMON | priority,
+                         stamp, (int)getpid(), message);
+        if (n > 0)
+                send(syslog_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+                     MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /*
@@ -39,8 +71,7 @@ void log_msg(int priority, const char *fmt, ...)
         for (unsigned char *c = (unsigned char *)buf; *c; c++)
                 if (*c < 0x20 || *c == 0x7f)
                         *c = '?';
-        if (log_to_syslog)
-                syslog(priority, "%s", buf);
+        send_syslog(priority, buf);
         if (priority <= LOG_WARNING)
                 fprintf(stderr, "oci-shm-hook: %s%s\n",
                         priority <= LOG_ERR ? "error: " : "warning: ", buf);

@@ -411,21 +411,50 @@ out:
         return status;
 }
 
-/* One line per decision, in key=value form for grep. */
+/*
+ * A value from input for a key=value line, in double quotes with '"' and '\\'
+ * escaped (log_msg replaces control characters), so that a value such as
+ * 'x result=grown' cannot pass for fields of its own.
+ */
+static const char *quoted(const char *value, char *buf, size_t size)
+{
+        size_t n = 0;
+        if (size < 3)
+                return "\"\"";
+        buf[n++] = '"';
+        for (const char *s = value; *s && n + 3 < size; s++) {
+                if (*s == '"' || *s == '\\')
+                        buf[n++] = '\\';
+                buf[n++] = *s;
+        }
+        buf[n++] = '"';
+        buf[n] = '\0';
+        return buf;
+}
+
+/*
+ * One line per container, in key=value form for grep: what was decided and
+ * what came of it. `image` is a normalized reference (or NULL); `error`, when
+ * set, is quoted.
+ */
 static void log_decision(int priority, const char *id, const char *image,
                          const struct policy_decision *d, const struct shm_outcome *outcome,
-                         const char *result)
+                         const char *result, const char *error)
 {
-        char rule[512] = "none";
+        char rule[512] = "none", error_text[1100] = "";
         if (d && d->rule)
                 snprintf(rule, sizeof(rule), "%s:%u", d->rule->file, d->rule->line);
+        if (error) {
+                char q[1060];
+                snprintf(error_text, sizeof(error_text), " error=%s", quoted(error, q, sizeof(q)));
+        }
         log_msg(priority,
                 "container=%s image=%s rule=%s action=%s bytes=%" PRIu64 " shm=%s before=%" PRIu64
-                " after=%" PRIu64 " result=%s",
+                " after=%" PRIu64 " result=%s%s",
                 id, image ? image : "none", rule,
                 d && d->rule ? policy_action_name(d->rule->action) : "none", d ? d->bytes : 0,
                 outcome ? shm_kind_name(outcome->kind) : "unseen", outcome ? outcome->before : 0,
-                outcome ? outcome->after : 0, result);
+                outcome ? outcome->after : 0, result, error_text);
 }
 
 static int run_hook(const struct options *o)
@@ -463,7 +492,7 @@ static int run_hook(const struct options *o)
 
         if (engine_is_pod_sandbox(&spec)) {
                 /* The pod's containers size its shared /dev/shm; the sandbox has no limit. */
-                log_decision(LOG_DEBUG, state.id, NULL, NULL, NULL, "skipped-sandbox");
+                log_decision(LOG_DEBUG, state.id, NULL, NULL, NULL, "skipped-sandbox", NULL);
                 status = EXIT_SUCCESS;
                 goto out;
         }
@@ -471,9 +500,13 @@ static int run_hook(const struct options *o)
                                sizeof(note));
         if (!ref && note[0])
                 log_msg(LOG_DEBUG, "container=%s: no image reference: %s", state.id, note);
-        if (ref && image_ref_parse(ref, &image, &err) < 0)
-                log_msg(LOG_INFO, "container=%s: %s from %s; image= rules do not apply", state.id,
-                        err.message, ref_source);
+        if (ref && image_ref_parse(ref, &image, &err) < 0) {
+                char q[IMAGE_REF_MAX + 16];
+                log_msg(LOG_INFO,
+                        "container=%s image=invalid reference=%s source=\"%s\": image= rules "
+                        "do not apply",
+                        state.id, quoted(ref, q, sizeof(q)), ref_source);
+        }
 
         struct policy_input in = {
             .image = image.n_forms ? &image : NULL,
@@ -499,13 +532,14 @@ static int run_hook(const struct options *o)
                 goto out;
         }
 
-        const char *image_name = image.n_forms ? image_ref_full(&image) : ref;
+        /* Only a reference that parsed is logged as image=: it has no spaces or quotes. */
+        const char *image_name = image.n_forms ? image_ref_full(&image) : ref ? "invalid" : NULL;
         if (policy_decide(&policy, &in, &decision, &err) < 0) {
-                log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
+                log_decision(LOG_ERR, state.id, image_name, &decision, NULL, "failed", err.message);
                 goto out;
         }
         if (decision.kind == DECISION_NO_MATCH) {
-                log_decision(LOG_DEBUG, state.id, image_name, &decision, NULL, "no-match");
+                log_decision(LOG_DEBUG, state.id, image_name, &decision, NULL, "no-match", NULL);
                 status = EXIT_SUCCESS;
                 goto out;
         }
@@ -513,7 +547,7 @@ static int run_hook(const struct options *o)
                 log_msg(LOG_WARNING, "container=%s: rule %s:%u: %s", state.id, decision.rule->file,
                         decision.rule->line, decision.warning);
         if (decision.kind == DECISION_KEEP) {
-                log_decision(LOG_INFO, state.id, image_name, &decision, NULL, "kept");
+                log_decision(LOG_INFO, state.id, image_name, &decision, NULL, "exempt", NULL);
                 status = EXIT_SUCCESS;
                 goto out;
         }
@@ -527,12 +561,10 @@ static int run_hook(const struct options *o)
             .api = o->mount_api,
         };
         if (shm_apply(&args, &outcome, &err) < 0) {
-                log_msg(LOG_ERR, "container=%s image=%s rule=%s:%u: %s", state.id,
-                        image_name ? image_name : "none", decision.rule->file, decision.rule->line,
-                        err.message);
+                log_decision(LOG_ERR, state.id, image_name, &decision, NULL, "failed", err.message);
                 goto out;
         }
-        log_decision(LOG_INFO, state.id, image_name, &decision, &outcome, outcome.result);
+        log_decision(LOG_INFO, state.id, image_name, &decision, &outcome, outcome.result, NULL);
         status = EXIT_SUCCESS;
 out:
         image_ref_free(&image);

@@ -86,11 +86,26 @@ expect_ne "the container is refused" "$rc" 0
 line=$(log_for "$id")
 expect_contains "the error is logged at LOG_ERR" "$line" "<27>"
 expect_contains "the error names the annotation" "$line" "annotation 'example.com/shm-size'"
+expect_contains "a refusal is a decision line too" "$line" "result=failed error=\"annotation 'example.com/shm-size'"
 if grep -q "^[^<]*container=forged" "$LOG" || grep -q "^<[0-9]*>.*: container=forged" "$LOG"; then
         fail "a value forged a log line: $(grep forged "$LOG")"
 else
         pass "no forged line"
 fi
 expect_contains "runc's message shows the newline replaced" "$out" "'2g?container=forged result=grown'"
+
+# An image name that is not a reference: logged quoted, never as fields of its own.
+B=$WORK/badref
+make_bundle "$B"
+set_annotation "$B" io.kubernetes.cri.image-name "x result=grown bytes=1"
+printf 'shm=1g\n' >"$WORK/all.conf"
+register_hook "$B" "$WORK/all.conf"
+id=$(new_id)
+run_runc "$B" "$id" >/dev/null
+line=$(log_for "$id")
+expect_contains "the bad reference is quoted" "$line" 'image=invalid reference="x result=grown bytes=1"'
+expect_contains "the decision names no image" "$line" "container=$id image=invalid rule="
+expect_eq "no forged field bytes=1 outside quotes" \
+        "$(sed 's/"[^"]*"//g' <<<"$line" | grep -cE ' bytes=1( |$)' || true)" 0
 
 finish
