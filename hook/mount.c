@@ -276,17 +276,64 @@ void shm_target_close(struct shm_target *t)
 
 /* ---- looking at what is mounted ---- */
 
-static int mount_id_of(int fd, bool *mount_root, dev_t *dev, int *mnt_id)
+/* The mount ID of fd from /proc/thread-self/fdinfo/N ("mnt_id:", Linux 3.15). */
+static int fdinfo_mnt_id(int fd, int *mnt_id)
+{
+        char path[64], buf[512];
+        _cleanup_close_ int info = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
+        info = open(path, O_RDONLY | O_CLOEXEC);
+        if (info < 0)
+                return -errno;
+        n = read(info, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = '\0';
+        const char *field = strstr(buf, "\nmnt_id:");
+        if (!field)
+                return -EIO;
+        char *end;
+        errno = 0;
+        long value = strtol(field + 9, &end, 10);
+        if (errno || end == field + 9 || value < 0 || value > INT_MAX)
+                return -EIO;
+        *mnt_id = (int)value;
+        return 0;
+}
+
+/*
+ * Is fd the root of a mount, and which? statx says so since Linux 5.8. Before
+ * that, and with --mount-api legacy, fdinfo gives the mount ID, and a mount's
+ * root is the directory whose ".." lies in another mount.
+ */
+static int mount_id_of(int fd, enum shm_mount_api api, bool *mount_root, dev_t *dev, int *mnt_id)
 {
         struct statx stx;
+        struct stat st;
+        int parent_id, r;
 
-        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &stx) < 0)
+        if (api == SHM_MOUNT_API_AUTO &&
+            statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MNT_ID, &stx) ==
+                0 &&
+            (stx.stx_mask & STATX_MNT_ID) && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)) {
+                *mount_root = stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+                *dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+                *mnt_id = (int)stx.stx_mnt_id;
+                return 0;
+        }
+        if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!(stx.stx_mask & STATX_MNT_ID) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-                return -ENOSYS;
-        *mount_root = stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
-        *dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-        *mnt_id = (int)stx.stx_mnt_id;
+        *dev = st.st_dev;
+        if ((r = fdinfo_mnt_id(fd, mnt_id)) < 0)
+                return r;
+        _cleanup_close_ int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0)
+                return -errno;
+        if ((r = fdinfo_mnt_id(parent, &parent_id)) < 0)
+                return r;
+        *mount_root = parent_id != *mnt_id;
         return 0;
 }
 
@@ -426,7 +473,8 @@ static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, c
 
         if (fd < 0)
                 return fd;
-        if (mount_id_of(fd, &mount_root, &dev, &mnt_id) < 0 || !mount_root || mnt_id == old_mnt_id)
+        if (mount_id_of(fd, api, &mount_root, &dev, &mnt_id) < 0 || !mount_root ||
+            mnt_id == old_mnt_id)
                 return shm_error_set(err, EIO, "the new mount did not land on '%s'", shown);
         return 0;
 }
@@ -569,7 +617,7 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         if (r < 0)
                 return r;
 
-        r = mount_id_of(target.fd, &obs.mount_root, &obs.dev, &mnt_id);
+        r = mount_id_of(target.fd, api, &obs.mount_root, &obs.dev, &mnt_id);
         if (r < 0) {
                 r = shm_error_set(err, -r, "cannot inspect '%s': %s", shown, strerror(-r));
                 goto undo;
