@@ -19,12 +19,7 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
  */
 int open_regular_file(int dirfd, const char *path, size_t max, struct shm_error *err);
 
-/*
- * Open dirfd/path as a regular file without following a symlink in its last
- * component, and read it like read_fd_bounded(). ENOENT is returned silently
- * enough for callers that treat a missing file as empty: the message is set,
- * the caller decides whether it matters.
- */
+/* open_regular_file() and read_fd_bounded() together; the message names the path. */
 int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_t *out_len,
                       struct shm_error *err);
 

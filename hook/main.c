@@ -74,6 +74,9 @@ static void usage(FILE *out)
                 "      --on-policy-error=fail refuse containers while the policy is invalid\n"
                 "                             (default: ignore, containers start unchanged)\n"
                 "      --log-level LEVEL      error, warning, info (default) or debug\n"
+                "      --mount-api MODE       auto (default), or legacy: the fallback for kernels\n"
+                "                             without openat2, the new mount API and statx\n"
+                "                             mount IDs (for testing it on new kernels)\n"
                 "      --image REF            explain: the image reference\n"
                 "      --annotation KEY=VALUE explain: an annotation (repeatable)\n"
                 "      --memory-limit SIZE    explain: the container's memory limit\n"
@@ -234,10 +237,10 @@ static int parse_options(int argc, char **argv, struct options *o)
         if (o->policy && !*o->policy)
                 o->policy = NULL;
         /*
-         * Nothing else in the environment may change what the hook does:
-         * libc reads TZ for syslog time stamps and locale variables at run time.
-         * The runtime passes its own environment on, or the hook entry's env.
-         * clearenv() drops the array, not the strings: o->policy stays valid.
+         * Nothing else in the environment may change what the hook does (libc
+         * would read TZ for the syslog time stamps): the runtime passes its own
+         * environment on, or the hook entry's env. clearenv() drops the array,
+         * not the strings: o->policy stays valid.
          */
         if (o->command == CMD_HOOK)
                 clearenv();
@@ -339,7 +342,7 @@ static int run_explain(const struct options *o)
         struct shm_error err = {0};
         _cleanup_free_ char *ref = NULL;
         const char *ref_source = "--image";
-        char note[512] = "", id_buf[256];
+        char note[512] = "", id_buf[CONTAINER_ID_MAX + 1];
         int status = EXIT_FAILURE;
         struct policy_input in = {.host_memory = host_memory()};
 
@@ -388,10 +391,12 @@ static int run_explain(const struct options *o)
                 printf("image:        none found%s%s (image= rules cannot match)\n",
                        note[0] ? ": " : "", note);
         }
-        for (size_t i = 0; i < in.n_annotations; i++)
-                if (!o->bundle || i < 16)
-                        printf("annotation:   %s=%s\n", in.annotations[i].key,
-                               in.annotations[i].value);
+        /* A bundle can carry thousands of annotations: show the first ones. */
+        size_t shown = o->bundle && in.n_annotations > 16 ? 16 : in.n_annotations;
+        for (size_t i = 0; i < shown; i++)
+                printf("annotation:   %s=%s\n", in.annotations[i].key, in.annotations[i].value);
+        if (shown < in.n_annotations)
+                printf("annotation:   ... and %zu more\n", in.n_annotations - shown);
         if (in.memory_limit)
                 printf("memory limit: %" PRIu64 " bytes (%s)\n", in.memory_limit,
                        size_format(in.memory_limit).s);

@@ -60,7 +60,8 @@ for opt in $("$HOOK" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 done
 pass "oci-shm-hook.8 documents every option of --help"
 # Every result word the hook logs is in its man page.
-for result in grown kept mounted host-mounted already-host skipped-host skipped-volume no-match; do
+for result in grown kept exempt mounted host-mounted already-host skipped-host skipped-volume failed \
+        no-match skipped-sandbox; do
         grep -qF -- ".B ${result//-/\\-}" "$TOP/packaging/man/oci-shm-hook.8" ||
                 fail "oci-shm-hook.8 does not document result=$result"
 done
