@@ -151,7 +151,11 @@ static char *docker_image(const char *id, const struct oci_spec *spec, char *not
                          e.code ? e.message : strerror(errno));
                 return NULL;
         }
-        return image ? strdup(image) : NULL;
+        /* `docker run IMAGE-ID` records the ID: it names no image a rule could mean. */
+        if (!image || strncmp(image, "sha256:", 7) == 0 ||
+            (strlen(image) >= 12 && strspn(image, "0123456789abcdef") == strlen(image)))
+                return NULL;
+        return strdup(image);
 }
 
 bool engine_is_pod_sandbox(const struct oci_spec *spec)

@@ -525,10 +525,16 @@ static int run_hook(const struct options *o)
                 goto out;
         }
         if (policy.n_problems) {
-                for (size_t i = 0; i < policy.n_problems; i++)
+                /* At every container start: the first few; `check` lists them all. */
+                size_t shown = policy.n_problems < 5 ? policy.n_problems : 5;
+                for (size_t i = 0; i < shown; i++)
                         log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING, "policy %s:%u: %s",
                                 policy.problems[i].file, policy.problems[i].line,
                                 policy.problems[i].message);
+                if (shown < policy.n_problems)
+                        log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING,
+                                "policy: %zu more problems; run 'oci-shm-hook check'",
+                                policy.n_problems - shown);
                 log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING,
                         "container=%s: the policy is invalid; %s", state.id,
                         o->fail_on_policy_error ? "refusing the container (--on-policy-error=fail)"

@@ -550,7 +550,8 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
         if (ppid != getppid())
                 return shm_error_set(err, EPERM,
                                      "process %d is not a child of the runtime that runs the hook "
-                                     "(its parent is %d, the hook's is %d)",
+                                     "(its parent is %d, the hook's is %d); register the hook "
+                                     "itself, not a wrapper that forks it",
                                      (int)pid, (int)ppid, (int)getppid());
         if (stat("/proc/self/ns/mnt", &ours) < 0 || fstat(ns_fd, &theirs) < 0)
                 return shm_error_set(err, errno, "cannot compare mount namespaces: %s",

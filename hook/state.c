@@ -48,8 +48,9 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct
                 return shm_error_set(err, EINVAL, "the container state has no 'id'");
         if (!container_id_valid(id))
                 return shm_error_set(err, EINVAL,
-                                     "the container state has an invalid 'id' (expected "
-                                     "letters, digits, '_', '.', '+', '-')");
+                                     "the container state has an invalid id '%.64s' (expected "
+                                     "letters, digits, '_', '.', '+', '-')",
+                                     id);
         if (!has_pid)
                 return shm_error_set(err, EINVAL, "the state of container '%s' has no 'pid'", id);
         if (pid <= 1 || pid > STATE_PID_LIMIT)

@@ -101,7 +101,7 @@ case_ "state: pid null" 1 "has no 'pid'" "$(file null-pid '{"id":"x","pid":null,
 case_ "state: no bundle" 1 "has no 'bundle'" "$(file no-bundle '{"id":"x","pid":%d}' "$TARGET")"
 case_ "state: bundle null" 1 "has no 'bundle'" "$(file null-bundle '{"id":"x","pid":%d,"bundle":null}' "$TARGET")"
 case_ "state: no id" 1 "has no 'id'" "$(file no-id '{"pid":%d,"bundle":"%s"}' "$TARGET" "$B")"
-case_ "state: id ../../etc" 1 "invalid 'id'" "$(file id-dots '{"id":"../../etc","pid":%d,"bundle":"%s"}' "$TARGET" "$B")"
+case_ "state: id ../../etc" 1 "invalid id '../../etc'" "$(file id-dots '{"id":"../../etc","pid":%d,"bundle":"%s"}' "$TARGET" "$B")"
 case_ "state: pid as string" 1 "'state.pid' is not an integer" "$(file pid-string '{"id":"x","pid":"%d","bundle":"%s"}' "$TARGET" "$B")"
 case_ "state: pid float" 1 "'state.pid' is not an integer" "$(file pid-float '{"id":"x","pid":%d.5,"bundle":"%s"}' "$TARGET" "$B")"
 case_ "state: pid 1e3" 1 "'state.pid' is not an integer" "$(file pid-exp '{"id":"x","pid":1e3,"bundle":"%s"}' "$B")"
