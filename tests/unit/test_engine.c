@@ -336,6 +336,11 @@ static void test_docker_malformed(void **state)
             {"{\"Config\":{}}", ""},
             {"{\"Config\":null}", ""},
             {"{\"Image\":\"sha256:abc\"}", ""},
+            /* run by image ID: no name a rule could mean */
+            {"{\"Config\":{\"Image\":\"sha256:"
+             "7cf20e021381eb61a18d476ea62237bf112cf7a2159849e1f46de6121b57d9d1\"}}",
+             ""},
+            {"{\"Config\":{\"Image\":\"7cf20e021381\"}}", ""},
             {"{\"Config\":{\"Image\":\"a\\u0000b\"}}", "NUL"},
             {"{\"Config\":{\"Image\":\"x\"}} garbage", "not valid JSON"},
         };
