@@ -277,20 +277,29 @@ void shm_target_close(struct shm_target *t)
 /* ---- looking at what is mounted ---- */
 
 /* The mount ID of fd from /proc/thread-self/fdinfo/N ("mnt_id:", Linux 3.15). */
-static int fdinfo_mnt_id(int fd, int *mnt_id)
+/* Read a small /proc file (one read, NUL-terminated): its length or -errno. */
+static ssize_t read_proc_file(int dirfd, const char *path, char *buf, size_t size)
 {
-        char path[64], buf[512];
-        _cleanup_close_ int info = -1;
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
         ssize_t n;
 
-        snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
-        info = open(path, O_RDONLY | O_CLOEXEC);
-        if (info < 0)
+        if (fd < 0)
                 return -errno;
-        n = read(info, buf, sizeof(buf) - 1);
+        n = read(fd, buf, size - 1);
         if (n <= 0)
                 return n < 0 ? -errno : -EIO;
         buf[n] = '\0';
+        return n;
+}
+
+static int fdinfo_mnt_id(int fd, int *mnt_id)
+{
+        char path[64], buf[512];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
+        if ((n = read_proc_file(AT_FDCWD, path, buf, sizeof(buf))) < 0)
+                return (int)n;
         const char *field = strstr(buf, "\nmnt_id:");
         if (!field)
                 return -EIO;
@@ -483,17 +492,11 @@ static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, c
 static int parent_of(int proc_fd, pid_t *ppid)
 {
         char buf[1024];
-        _cleanup_close_ int fd = -1;
         ssize_t n;
         long value;
 
-        fd = openat(proc_fd, "stat", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-        buf[n] = '\0';
+        if ((n = read_proc_file(proc_fd, "stat", buf, sizeof(buf))) < 0)
+                return (int)n;
         char *close_paren = strrchr(buf, ')'), *end;
         if (!close_paren || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
                 return -EIO;

@@ -285,18 +285,26 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
         }
 }
 
-static int on_start_map(void *ctx)
+/* An object or array starts: check its shape and the depth, and enter it. */
+static int enter(struct spec_parser *p, enum node n, enum shape shape)
 {
-        struct spec_parser *p = ctx;
-        enum node n = value_node(p);
-
-        if (!check_shape(p, n, SHAPE_OBJECT))
+        if (!check_shape(p, n, shape))
                 return 0;
         if (p->depth == JSON_MAX_DEPTH)
                 return parser_fail(p, EINVAL, "config.json is nested deeper than %d levels",
                                    JSON_MAX_DEPTH);
         p->stack[++p->depth] = n;
         p->next = NODE_IGNORED;
+        return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+        struct spec_parser *p = ctx;
+        enum node n = value_node(p);
+
+        if (!enter(p, n, SHAPE_OBJECT))
+                return 0;
         if (n == NODE_MOUNT) {
                 free(steal_pointer(&p->destination));
                 free(steal_pointer(&p->type));
@@ -410,15 +418,7 @@ static int on_start_array(void *ctx)
         struct spec_parser *p = ctx;
         enum node n = value_node(p);
 
-        if (!check_shape(p, n, SHAPE_ARRAY))
-                return 0;
-        if (p->depth == JSON_MAX_DEPTH)
-                return parser_fail(p, EINVAL, "config.json is nested deeper than %d levels",
-                                   JSON_MAX_DEPTH);
-        p->stack[++p->depth] = n;
-        if (n == NODE_MOUNTS && p->mount_index)
-                return parser_fail(p, EINVAL, "config.json has key 'mounts' twice");
-        return 1;
+        return enter(p, n, SHAPE_ARRAY);
 }
 
 static int on_end_array(void *ctx)
