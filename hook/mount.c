@@ -409,10 +409,12 @@ static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, cons
 
 /* Mount a fresh tmpfs on the directory shm_fd, then check it landed there. */
 int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
-                    struct shm_error *err)
+                    int *attached, struct shm_error *err)
 {
         char size[32];
         snprintf(size, sizeof(size), "%" PRIu64, bytes);
+        if (attached)
+                *attached = -1;
 
         if (api == SHM_MOUNT_API_AUTO) {
                 _cleanup_close_ int fs_fd = fsopen("tmpfs", FSOPEN_CLOEXEC);
@@ -434,6 +436,8 @@ int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const ch
                                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                                 return shm_error_set(err, errno, "cannot mount a tmpfs on '%s': %s",
                                                      shown, strerror(errno));
+                        if (attached)
+                                *attached = steal_fd(&mnt_fd);
                         return 0;
                 }
                 if (errno != ENOSYS)
@@ -571,6 +575,16 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
         return 0;
 }
 
+/* Take back a mount the hook attached, by its fd (new mount API only). */
+static void detach(int mount_fd)
+{
+        char path[64];
+        if (mount_fd < 0)
+                return;
+        snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", mount_fd);
+        umount2(path, MNT_DETACH);
+}
+
 static void cleanup_targetp(struct shm_target *t)
 {
         shm_target_close(t);
@@ -578,7 +592,7 @@ static void cleanup_targetp(struct shm_target *t)
 
 int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct shm_error *err)
 {
-        _cleanup_close_ int host_tree_fd = -1, root_fd = -1;
+        _cleanup_close_ int host_tree_fd = -1, root_fd = -1, attached = -1;
         __attribute__((cleanup(cleanup_targetp))) struct shm_target target = {.fd = -1,
                                                                               .dev_fd = -1};
         __attribute__((cleanup(mountinfo_entry_free))) struct mountinfo_entry mount_entry = {0};
@@ -654,12 +668,14 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
         case SHM_KIND_NONE:
                 if (args->host)
                         goto bind_host;
-                r = shm_mount_tmpfs(target.fd, args->bytes, api, shown, err);
+                r = shm_mount_tmpfs(target.fd, args->bytes, api, shown, &attached, err);
                 if (r < 0)
                         goto undo;
                 r = verify_mounted(root_fd, mnt_id, api, shown, err);
-                if (r < 0)
+                if (r < 0) {
+                        detach(attached);
                         goto undo;
+                }
                 out->result = "mounted";
                 out->after = round_to_pages(args->bytes);
                 return 0;
@@ -686,8 +702,10 @@ bind_host:
         if (r < 0)
                 goto undo;
         r = verify_mounted(root_fd, mnt_id, api, shown, err);
-        if (r < 0)
+        if (r < 0) {
+                detach(host_tree_fd); /* attached by move_mount, it is the bind now */
                 goto undo;
+        }
         out->result = "host-mounted";
         return 0;
 

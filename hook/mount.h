@@ -66,9 +66,13 @@ int shm_target_open(int root_fd, const char *shown, enum shm_mount_api *api, str
 void shm_target_undo(struct shm_target *t);
 void shm_target_close(struct shm_target *t);
 
-/* Mount a fresh tmpfs (nosuid, nodev, noexec, mode 1777) on the directory fd. */
+/*
+ * Mount a fresh tmpfs (nosuid, nodev, noexec, mode 1777) on the directory fd.
+ * *attached (when not NULL) gets an fd of the new mount with the new mount
+ * API, so a caller can take it back; -1 otherwise.
+ */
 int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
-                    struct shm_error *err);
+                    int *attached, struct shm_error *err);
 
 struct shm_apply_args {
         pid_t pid;          /* the container's init */

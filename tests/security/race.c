@@ -194,7 +194,8 @@ static struct result run(enum mode mode, int iterations, int root_fd)
                                         exit(SKIP);
                                 }
                                 /* Exactly what the hook does: mount onto the fd. */
-                                rc = shm_mount_tmpfs(t.fd, 1 << 20, api, "race/dev/shm", &err);
+                                rc =
+                                    shm_mount_tmpfs(t.fd, 1 << 20, api, "race/dev/shm", NULL, &err);
                                 if (rc < 0)
                                         r.failed++;
                                 shm_target_undo(&t);
