@@ -172,15 +172,6 @@ static int gen_config(yajl_gen g, yajl_val root, const char *stage, const struct
         return 0;
 }
 
-static bool same_file(const char *a, const char *b)
-{
-        struct stat sa, sb;
-        if (strcmp(a, b) == 0)
-                return true;
-        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-               sa.st_ino == sb.st_ino;
-}
-
 /* Check the types on the way to hooks.<stage>; tell whether the hook is already there. */
 static int check_hooks(yajl_val root, const char *stage, const char *path, bool *present,
                        struct shm_error *err)
@@ -209,7 +200,8 @@ static int check_hooks(yajl_val root, const char *stage, const char *path, bool 
                 }
                 for (size_t j = 0; j < list->u.array.len; j++) {
                         yajl_val p = json_member(list->u.array.values[j], "path");
-                        if (YAJL_IS_STRING(p) && same_file(p->u.string, path))
+                        if (YAJL_IS_STRING(p) &&
+                            (strcmp(p->u.string, path) == 0 || same_file(p->u.string, path)))
                                 *present = true;
                 }
         }

@@ -2,6 +2,7 @@
 /* Bounded reads: every input the hook takes has a size cap. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -25,3 +26,6 @@ int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_
 
 /* Return 1 when buf[0..len) contains a NUL byte. */
 int has_nul_byte(const char *buf, size_t len);
+
+/* Do the two paths name one file (the same inode)? */
+bool same_file(const char *a, const char *b);

@@ -21,6 +21,7 @@
 
 #include "bundle.h"
 #include "cleanup.h"
+#include "fileio.h"
 
 #ifndef OCI_SHM_HOOK_VERSION
 #define OCI_SHM_HOOK_VERSION "0.0.0"
@@ -238,13 +239,6 @@ static int parse_invocation(int argc, char **argv, struct invocation *inv)
         return 0;
 }
 
-static bool same_inode(const char *a, const char *b)
-{
-        struct stat sa, sb;
-        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-               sa.st_ino == sb.st_ino;
-}
-
 static bool is_executable_file(const char *path)
 {
         struct stat st;
@@ -264,7 +258,7 @@ static int find_runtime(char *out, size_t size)
         if (strchr(name, '/')) {
                 if (!is_executable_file(name))
                         return die("%s '%s' is not an executable file", from, name);
-                if (same_inode(name, "/proc/self/exe"))
+                if (same_file(name, "/proc/self/exe"))
                         return die("%s '%s' is " PROGRAM " itself; point it at the real runtime",
                                    from, name);
                 if ((size_t)snprintf(out, size, "%s", name) >= size)
@@ -279,7 +273,7 @@ static int find_runtime(char *out, size_t size)
                 size_t len = strcspn(p, ":");
                 /* An empty PATH entry means the current directory: never for a runtime. */
                 if (len > 0 && (size_t)snprintf(out, size, "%.*s/%s", (int)len, p, name) < size &&
-                    is_executable_file(out) && !same_inode(out, "/proc/self/exe"))
+                    is_executable_file(out) && !same_file(out, "/proc/self/exe"))
                         return 0;
                 if (p[len] == '\0')
                         break;
