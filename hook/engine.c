@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileio.h"
 #include "json.h"
+#include "spec.h"
+
+#include <yajl/yajl_parse.h>
 
 static void set_note(char *note, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -64,14 +68,219 @@ static const char *last_component(const char *path, unsigned skip, size_t *len)
         }
 }
 
+/*
+ * containers.json holds every container of the storage: on a busy Podman host
+ * it is large, so it is read as a stream, keeping only the "metadata" string
+ * of the entry whose "id" is ours. Still strict JSON, and depth-capped.
+ */
+struct storage_search {
+        const char *id;
+        unsigned depth;
+        bool top_is_array;
+        enum { KEY_OTHER, KEY_ID, KEY_METADATA } key; /* of the entry's current member */
+        bool entry_matches, entry_metadata_bad;
+        char *entry_metadata;
+        bool found, metadata_bad;
+        char *metadata;
+        char error[128];
+};
+
+/* A value of the entry's current member arrives (depth 2 is inside an entry). */
+static bool in_entry(const struct storage_search *s)
+{
+        return s->top_is_array && s->depth == 2;
+}
+
+static int search_fail(struct storage_search *s, const char *message)
+{
+        snprintf(s->error, sizeof(s->error), "%s", message);
+        return 0;
+}
+
+static void search_other_value(struct storage_search *s)
+{
+        if (in_entry(s) && s->key == KEY_METADATA)
+                s->entry_metadata_bad = true;
+}
+
+static int search_null(void *ctx)
+{
+        (void)ctx;
+        return 1;
+}
+
+static int search_boolean(void *ctx, int value)
+{
+        (void)value;
+        search_other_value(ctx);
+        return 1;
+}
+
+static int search_number(void *ctx, const char *text, size_t len)
+{
+        (void)text;
+        (void)len;
+        search_other_value(ctx);
+        return 1;
+}
+
+static int search_string(void *ctx, const unsigned char *text, size_t len)
+{
+        struct storage_search *s = ctx;
+        if (!in_entry(s))
+                return 1;
+        if (s->key == KEY_ID)
+                s->entry_matches = len == strlen(s->id) && memcmp(text, s->id, len) == 0;
+        else if (s->key == KEY_METADATA) {
+                free(s->entry_metadata);
+                s->entry_metadata = strndup((const char *)text, len);
+                if (!s->entry_metadata)
+                        return search_fail(s, "out of memory");
+        }
+        return 1;
+}
+
+static int search_enter(struct storage_search *s)
+{
+        if (s->depth == JSON_MAX_DEPTH)
+                return search_fail(s, "containers.json is nested deeper than 64 levels");
+        s->depth++;
+        return 1;
+}
+
+static int search_start_map(void *ctx)
+{
+        struct storage_search *s = ctx;
+        search_other_value(s);
+        if (!search_enter(s))
+                return 0;
+        if (in_entry(s)) {
+                s->key = KEY_OTHER;
+                s->entry_matches = s->entry_metadata_bad = false;
+                free(s->entry_metadata);
+                s->entry_metadata = NULL;
+        }
+        return 1;
+}
+
+static int search_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+        struct storage_search *s = ctx;
+        if (in_entry(s))
+                s->key = len == 2 && memcmp(key, "id", 2) == 0         ? KEY_ID
+                         : len == 8 && memcmp(key, "metadata", 8) == 0 ? KEY_METADATA
+                                                                       : KEY_OTHER;
+        return 1;
+}
+
+static int search_end_map(void *ctx)
+{
+        struct storage_search *s = ctx;
+        if (in_entry(s) && s->entry_matches && !s->found) {
+                s->found = true;
+                s->metadata = steal_pointer(&s->entry_metadata);
+                s->metadata_bad = s->entry_metadata_bad;
+        }
+        s->depth--;
+        return 1;
+}
+
+static int search_start_array(void *ctx)
+{
+        struct storage_search *s = ctx;
+        search_other_value(s);
+        if (s->depth == 0)
+                s->top_is_array = true;
+        return search_enter(s);
+}
+
+static int search_end_array(void *ctx)
+{
+        struct storage_search *s = ctx;
+        s->depth--;
+        return 1;
+}
+
+static const yajl_callbacks storage_callbacks = {
+    .yajl_null = search_null,
+    .yajl_boolean = search_boolean,
+    .yajl_number = search_number,
+    .yajl_string = search_string,
+    .yajl_start_map = search_start_map,
+    .yajl_map_key = search_map_key,
+    .yajl_end_map = search_end_map,
+    .yajl_start_array = search_start_array,
+    .yajl_end_array = search_end_array,
+};
+
+/* Stream dir/containers.json through the search; 0, or -1 with a message in *why. */
+static int search_storage(int dir_fd, struct storage_search *s, char *why, size_t why_size)
+{
+        struct shm_error e = {0};
+        _cleanup_close_ int fd =
+            open_regular_file(dir_fd, "containers.json", ENGINE_FILE_MAX_BYTES, &e);
+        _cleanup_free_ char *buf = NULL;
+        yajl_handle handle = NULL;
+        yajl_status status = yajl_status_ok;
+        int r = -1;
+
+        if (fd < 0) {
+                snprintf(why, why_size, "%s", e.message);
+                return -1;
+        }
+        buf = malloc(SPEC_READ_PIECE);
+        handle = yajl_alloc(&storage_callbacks, NULL, s);
+        if (!buf || !handle) {
+                snprintf(why, why_size, "out of memory");
+                goto out;
+        }
+        for (;;) {
+                ssize_t n = read(fd, buf, SPEC_READ_PIECE);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        snprintf(why, why_size, "cannot read: %s", strerror(errno));
+                        goto out;
+                }
+                if (n == 0)
+                        break;
+                if (memchr(buf, '\0', (size_t)n)) {
+                        snprintf(why, why_size, "containers.json contains a NUL byte");
+                        goto out;
+                }
+                status = yajl_parse(handle, (const unsigned char *)buf, (size_t)n);
+                if (status != yajl_status_ok)
+                        break;
+        }
+        if (status == yajl_status_ok)
+                status = yajl_complete_parse(handle);
+        if (status == yajl_status_client_canceled) {
+                snprintf(why, why_size, "%s", s->error);
+        } else if (status != yajl_status_ok) {
+                unsigned char *message = yajl_get_error(handle, 0, NULL, 0);
+                const char *text = message ? (const char *)message : "parse error";
+                snprintf(why, why_size, "not valid JSON: %.*s", (int)strcspn(text, "\n"), text);
+                if (message)
+                        yajl_free_error(handle, message);
+        } else {
+                r = 0;
+        }
+out:
+        if (handle)
+                yajl_free(handle);
+        return r;
+}
+
 /* Podman: <graphroot>/<driver>-containers/<id>/userdata is the bundle. */
 static char *podman_image(const char *id, const char *bundle, char *note, size_t note_size)
 {
-        _cleanup_free_ char *dir = NULL, *text = NULL;
+        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dir_fd = -1;
-        _cleanup_yajl_tree_ yajl_val list = NULL;
         _cleanup_yajl_tree_ yajl_val metadata = NULL;
+        struct storage_search search = {.id = id};
         struct shm_error e = {0};
+        char why[sizeof(((struct shm_error *)0)->message)] = "";
+        char *image = NULL;
         const char *c;
         size_t len;
 
@@ -85,37 +294,35 @@ static char *podman_image(const char *id, const char *bundle, char *note, size_t
         if (!dir)
                 return NULL;
         dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0 ||
-            read_file_bounded(dir_fd, "containers.json", ENGINE_FILE_MAX_BYTES, &text, &len, &e) <
-                0 ||
-            json_parse_value(text, len, "containers.json", &list, &e) < 0) {
-                set_note(note, note_size, "containers-storage '%s/containers.json': %s", dir,
-                         e.code ? e.message : strerror(errno));
+        if (dir_fd < 0) {
+                set_note(note, note_size, "containers-storage '%s': %s", dir, strerror(errno));
                 return NULL;
         }
-        if (!YAJL_IS_ARRAY(list))
-                return NULL;
-        for (size_t i = 0; i < list->u.array.len; i++) {
-                yajl_val entry = list->u.array.values[i];
-                const char *entry_id = NULL, *meta = NULL;
-                if (json_get_string(entry, "id", "container", &entry_id, &e) < 0 || !entry_id ||
-                    strcmp(entry_id, id) != 0)
-                        continue;
-                /* "metadata" is itself JSON, in a string. */
-                if (json_get_string(entry, "metadata", "container", &meta, &e) < 0 || !meta ||
-                    json_parse_object(meta, strlen(meta), "container metadata", &metadata, &e) <
-                        0) {
-                        set_note(note, note_size, "containers-storage entry of '%s': %s", id,
-                                 e.code ? e.message : "no metadata");
-                        return NULL;
-                }
-                const char *name = NULL;
-                if (json_get_string(metadata, "image-name", "metadata", &name, &e) < 0 || !name)
-                        return NULL;
-                return strdup(name);
+        if (search_storage(dir_fd, &search, why, sizeof(why)) < 0) {
+                set_note(note, note_size, "containers-storage '%s/containers.json': %s", dir, why);
+                goto out;
         }
-        set_note(note, note_size, "container '%s' is not in '%s/containers.json'", id, dir);
-        return NULL;
+        if (!search.found) {
+                set_note(note, note_size, "container '%s' is not in '%s/containers.json'", id, dir);
+                goto out;
+        }
+        /* "metadata" is itself JSON, in a string. */
+        if (search.metadata_bad || !search.metadata ||
+            json_parse_object(search.metadata, strlen(search.metadata), "container metadata",
+                              &metadata, &e) < 0) {
+                set_note(note, note_size, "containers-storage entry of '%s': %s", id,
+                         search.metadata_bad ? "'container.metadata' is not a string"
+                         : e.code            ? e.message
+                                             : "no metadata");
+                goto out;
+        }
+        const char *name = NULL;
+        if (json_get_string(metadata, "image-name", "metadata", &name, &e) == 0 && name)
+                image = strdup(name);
+out:
+        free(search.metadata);
+        free(search.entry_metadata);
+        return image;
 }
 
 /* Docker: <data-root>/containers/<id>/hostname is the /etc/hostname source. */

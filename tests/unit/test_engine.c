@@ -190,6 +190,44 @@ static void test_podman(void **state)
         unit_rm_rf(dir);
 }
 
+/*
+ * containers.json is streamed in pieces: a file of many containers, ours
+ * last with "metadata" before "id" and its metadata cut by a piece boundary.
+ */
+static void test_podman_large_storage(void **state)
+{
+        size_t cap = 4 * SPEC_READ_PIECE, used = 0;
+        char *json = malloc(cap);
+        char *dir = unit_mkdtemp();
+        struct oci_spec spec;
+        struct lookup l = {0};
+        (void)state;
+
+        assert_non_null(json);
+        used += (size_t)snprintf(json, cap, "[");
+        for (unsigned i = 0; used < 2 * SPEC_READ_PIECE - 40; i++)
+                used += (size_t)snprintf(
+                    json + used, cap - used,
+                    "{\"id\":\"%064u\",\"names\":[\"c%u\"],\"metadata\":"
+                    "\"{\\\"image-name\\\":\\\"docker.io/library/other:%u\\\"}\"},",
+                    i, i, i);
+        used += (size_t)snprintf(json + used, cap - used,
+                                 "{\"metadata\":\"{\\\"image-name\\\":\\\"docker.io/selenium/"
+                                 "standalone-chrome:4.10\\\"}\",\"id\":\"" ID "\"}]");
+        assert_true(used > 2 * SPEC_READ_PIECE);
+        char *bundle = podman_layout(dir, json);
+        spec_of("{\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
+                "\"io.container.manager\":\"libpod\"}}",
+                &spec);
+        lookup(ID, bundle, &spec, &l);
+        expect_ref(&l, "docker.io/selenium/standalone-chrome:4.10", "containers-storage");
+        oci_spec_free(&spec);
+        free(l.ref);
+        free(bundle);
+        free(json);
+        unit_rm_rf(dir);
+}
+
 static void test_podman_malformed(void **state)
 {
         static const struct {
@@ -418,7 +456,7 @@ int main(void)
             cmocka_unit_test(test_annotations), cmocka_unit_test(test_pod_sandbox),
             cmocka_unit_test(test_podman),      cmocka_unit_test(test_podman_malformed),
             cmocka_unit_test(test_docker),      cmocka_unit_test(test_docker_malformed),
-            cmocka_unit_test(test_no_engine),
+            cmocka_unit_test(test_no_engine),   cmocka_unit_test(test_podman_large_storage),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
