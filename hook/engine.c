@@ -82,7 +82,7 @@ struct storage_search {
         char *entry_metadata;
         bool found, metadata_bad;
         char *metadata;
-        char error[128];
+        struct json_stream stream;
 };
 
 /* A value of the entry's current member arrives (depth 2 is inside an entry). */
@@ -91,10 +91,10 @@ static bool in_entry(const struct storage_search *s)
         return s->top_is_array && s->depth == 2;
 }
 
-static int search_fail(struct storage_search *s, const char *message)
+static int search_fail(struct storage_search *s, int code, const char *message)
 {
-        snprintf(s->error, sizeof(s->error), "%s", message);
-        return 0;
+        shm_error_set(s->stream.err, code, "%s", message);
+        return 0; /* stops yajl */
 }
 
 static void search_other_value(struct storage_search *s)
@@ -135,7 +135,7 @@ static int search_string(void *ctx, const unsigned char *text, size_t len)
                 free(s->entry_metadata);
                 s->entry_metadata = strndup((const char *)text, len);
                 if (!s->entry_metadata)
-                        return search_fail(s, "out of memory");
+                        return search_fail(s, ENOMEM, "out of memory");
         }
         return 1;
 }
@@ -143,7 +143,7 @@ static int search_string(void *ctx, const unsigned char *text, size_t len)
 static int search_enter(struct storage_search *s)
 {
         if (s->depth == JSON_MAX_DEPTH)
-                return search_fail(s, "containers.json is nested deeper than 64 levels");
+                return search_fail(s, EINVAL, "containers.json is nested deeper than 64 levels");
         s->depth++;
         return 1;
 }
@@ -181,7 +181,8 @@ static int search_end_map(void *ctx)
                 s->metadata = steal_pointer(&s->entry_metadata);
                 s->metadata_bad = s->entry_metadata_bad;
         }
-        s->depth--;
+        if (--s->depth == 0)
+                json_stream_ended(&s->stream);
         return 1;
 }
 
@@ -197,7 +198,8 @@ static int search_start_array(void *ctx)
 static int search_end_array(void *ctx)
 {
         struct storage_search *s = ctx;
-        s->depth--;
+        if (--s->depth == 0)
+                json_stream_ended(&s->stream);
         return 1;
 }
 
@@ -213,61 +215,21 @@ static const yajl_callbacks storage_callbacks = {
     .yajl_end_array = search_end_array,
 };
 
-/* Stream dir/containers.json through the search; 0, or -1 with a message in *why. */
-static int search_storage(int dir_fd, struct storage_search *s, char *why, size_t why_size)
+/* Stream dir/containers.json through the search. */
+static int search_storage(int dir_fd, struct storage_search *s, struct shm_error *err)
 {
-        struct shm_error e = {0};
         _cleanup_close_ int fd =
-            open_regular_file(dir_fd, "containers.json", ENGINE_FILE_MAX_BYTES, &e);
-        _cleanup_free_ char *buf = NULL;
-        yajl_handle handle = NULL;
-        yajl_status status = yajl_status_ok;
-        int r = -1;
+            open_regular_file(dir_fd, "containers.json", ENGINE_FILE_MAX_BYTES, err);
+        int r;
 
-        if (fd < 0) {
-                snprintf(why, why_size, "%s", e.message);
-                return -1;
-        }
-        buf = malloc(SPEC_READ_PIECE);
-        handle = yajl_alloc(&storage_callbacks, NULL, s);
-        if (!buf || !handle) {
-                snprintf(why, why_size, "out of memory");
-                goto out;
-        }
-        for (;;) {
-                ssize_t n = read(fd, buf, SPEC_READ_PIECE);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        snprintf(why, why_size, "cannot read: %s", strerror(errno));
-                        goto out;
-                }
-                if (n == 0)
-                        break;
-                if (memchr(buf, '\0', (size_t)n)) {
-                        snprintf(why, why_size, "containers.json contains a NUL byte");
-                        goto out;
-                }
-                status = yajl_parse(handle, (const unsigned char *)buf, (size_t)n);
-                if (status != yajl_status_ok)
-                        break;
-        }
-        if (status == yajl_status_ok)
-                status = yajl_complete_parse(handle);
-        if (status == yajl_status_client_canceled) {
-                snprintf(why, why_size, "%s", s->error);
-        } else if (status != yajl_status_ok) {
-                unsigned char *message = yajl_get_error(handle, 0, NULL, 0);
-                const char *text = message ? (const char *)message : "parse error";
-                snprintf(why, why_size, "not valid JSON: %.*s", (int)strcspn(text, "\n"), text);
-                if (message)
-                        yajl_free_error(handle, message);
-        } else {
-                r = 0;
-        }
-out:
-        if (handle)
-                yajl_free(handle);
+        if (fd < 0)
+                return fd;
+        r = json_stream_begin(&s->stream, &storage_callbacks, s, "containers.json", err);
+        if (r == 0)
+                r = json_stream_read(&s->stream, fd, ENGINE_FILE_MAX_BYTES);
+        if (r == 0)
+                r = json_stream_finish(&s->stream);
+        json_stream_free(&s->stream);
         return r;
 }
 
@@ -279,7 +241,6 @@ static char *podman_image(const char *id, const char *bundle, char *note, size_t
         _cleanup_yajl_tree_ yajl_val metadata = NULL;
         struct storage_search search = {.id = id};
         struct shm_error e = {0};
-        char why[sizeof(((struct shm_error *)0)->message)] = "";
         char *image = NULL;
         const char *c;
         size_t len;
@@ -298,10 +259,12 @@ static char *podman_image(const char *id, const char *bundle, char *note, size_t
                 set_note(note, note_size, "containers-storage '%s': %s", dir, strerror(errno));
                 return NULL;
         }
-        if (search_storage(dir_fd, &search, why, sizeof(why)) < 0) {
-                set_note(note, note_size, "containers-storage '%s/containers.json': %s", dir, why);
+        if (search_storage(dir_fd, &search, &e) < 0) {
+                set_note(note, note_size, "containers-storage '%s/containers.json': %s", dir,
+                         e.message);
                 goto out;
         }
+        e = (struct shm_error){0};
         if (!search.found) {
                 set_note(note, note_size, "container '%s' is not in '%s/containers.json'", id, dir);
                 goto out;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * One pass over the raw text before parsing: depth, NUL bytes and comments.
@@ -187,4 +188,103 @@ int json_get_int64(yajl_val object, const char *key, const char *where, int64_t 
         *out = YAJL_GET_INTEGER(v);
         *present = true;
         return 0;
+}
+
+int json_stream_begin(struct json_stream *s, const yajl_callbacks *callbacks, void *ctx,
+                      const char *what, struct shm_error *err)
+{
+        *s = (struct json_stream){.err = err, .what = what};
+        err->code = 0;
+        s->handle = yajl_alloc(callbacks, NULL, ctx);
+        return s->handle ? 0 : shm_error_set(err, ENOMEM, "out of memory");
+}
+
+void json_stream_ended(struct json_stream *s)
+{
+        s->ended = true;
+        s->end = yajl_get_bytes_consumed(s->handle);
+}
+
+static int stream_error(struct json_stream *s, yajl_status status)
+{
+        if (status == yajl_status_client_canceled)
+                return -s->err->code;
+        unsigned char *message = yajl_get_error(s->handle, 0, NULL, 0);
+        const char *text = message ? (const char *)message : "parse error";
+        int r = shm_error_set(s->err, EINVAL, "%s is not valid JSON: %.*s", s->what,
+                              (int)strcspn(text, "\n"), text);
+        if (message)
+                yajl_free_error(s->handle, message);
+        return r;
+}
+
+static bool all_blank(const char *p, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+                        return false;
+        return true;
+}
+
+int json_stream_feed(struct json_stream *s, const char *buf, size_t len)
+{
+        bool ended_before = s->ended;
+        yajl_status status;
+
+        if (memchr(buf, '\0', len))
+                return shm_error_set(s->err, EINVAL, "%s contains a NUL byte", s->what);
+        status = yajl_parse(s->handle, (const unsigned char *)buf, len);
+        if (status != yajl_status_ok)
+                return stream_error(s, status);
+        size_t from = ended_before ? 0 : s->ended ? s->end : len;
+        if (!all_blank(buf + from, len - from))
+                return shm_error_set(s->err, EINVAL, "%s is not valid JSON: trailing garbage",
+                                     s->what);
+        return 0;
+}
+
+int json_stream_read(struct json_stream *s, int fd, size_t max)
+{
+        char *buf = malloc(JSON_STREAM_PIECE);
+        size_t total = 0;
+        int r = 0;
+
+        if (!buf)
+                return shm_error_set(s->err, ENOMEM, "out of memory");
+        for (;;) {
+                ssize_t n = read(fd, buf, JSON_STREAM_PIECE);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = shm_error_set(s->err, errno, "cannot read %s: %s", s->what,
+                                          strerror(errno));
+                        break;
+                }
+                if (n == 0)
+                        break;
+                total += (size_t)n;
+                if (total > max) {
+                        r = shm_error_set(s->err, EFBIG, "%s is larger than %zu bytes", s->what,
+                                          max);
+                        break;
+                }
+                r = json_stream_feed(s, buf, (size_t)n);
+                if (r < 0)
+                        break;
+        }
+        free(buf);
+        return r;
+}
+
+int json_stream_finish(struct json_stream *s)
+{
+        yajl_status status = yajl_complete_parse(s->handle);
+        return status == yajl_status_ok ? 0 : stream_error(s, status);
+}
+
+void json_stream_free(struct json_stream *s)
+{
+        if (s->handle)
+                yajl_free(s->handle);
+        s->handle = NULL;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #include "error.h"
@@ -46,3 +47,34 @@ int json_get_array(yajl_val object, const char *key, const char *where, yajl_val
 /* *present is false when the member is missing or null. Floats are refused. */
 int json_get_int64(yajl_val object, const char *key, const char *where, int64_t *out, bool *present,
                    struct shm_error *err);
+
+/* How much of a streamed document is read at a time. */
+#define JSON_STREAM_PIECE (64u << 10)
+
+/*
+ * A document streamed through yajl's event parser in pieces (config.json,
+ * containers.json): strict JSON, NUL bytes refused, and nothing but white
+ * space after the document, which yajl alone lets pass ('{...}"x').
+ * The callbacks get `ctx`; they call json_stream_ended() when the top-level
+ * value closes, and stop the parse by filling *err and returning 0.
+ * `what` names the document in messages.
+ */
+struct json_stream {
+        yajl_handle handle;
+        struct shm_error *err;
+        const char *what;
+        bool ended; /* the document is complete */
+        size_t end; /* where it ended in the piece that completed it */
+};
+
+int json_stream_begin(struct json_stream *s, const yajl_callbacks *callbacks, void *ctx,
+                      const char *what, struct shm_error *err);
+/* Parse the next piece of the text. */
+int json_stream_feed(struct json_stream *s, const char *buf, size_t len);
+/* Feed all of fd, at most max bytes, in pieces of JSON_STREAM_PIECE. */
+int json_stream_read(struct json_stream *s, int fd, size_t max);
+/* The end of the text: the document must be complete. */
+int json_stream_finish(struct json_stream *s);
+void json_stream_free(struct json_stream *s);
+/* For the end_map/end_array callback that closes the top-level value. */
+void json_stream_ended(struct json_stream *s);

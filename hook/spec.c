@@ -107,9 +107,7 @@ struct spec_parser {
         /* the annotation whose value comes next */
         char *annotation_key;
         size_t cap_annotations;
-        yajl_handle handle;
-        bool ended; /* the document is complete */
-        size_t end; /* where it ended in the piece that completed it */
+        struct json_stream stream;
         /* top-level keys, for the duplicate check */
         char **top_keys;
         size_t n_top_keys;
@@ -387,10 +385,8 @@ static int on_end_map(void *ctx)
         struct spec_parser *p = ctx;
         struct oci_spec *spec = p->spec;
 
-        if (p->depth == 1) {
-                p->ended = true;
-                p->end = yajl_get_bytes_consumed(p->handle);
-        }
+        if (p->depth == 1)
+                json_stream_ended(&p->stream);
         if (p->stack[p->depth] == NODE_MOUNT) {
                 if (!p->destination)
                         return parser_fail(p, EINVAL, "'config.mounts[%zu]' has no destination",
@@ -510,63 +506,21 @@ static int finish(struct spec_parser *p, const char *bundle)
         return 0;
 }
 
-static bool all_blank(const char *s, size_t len)
-{
-        for (size_t i = 0; i < len; i++)
-                if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-                        return false;
-        return true;
-}
-
-static int parser_error(struct spec_parser *p, yajl_status status)
-{
-        if (status == yajl_status_client_canceled)
-                return -p->err->code;
-        unsigned char *message = yajl_get_error(p->handle, 0, NULL, 0);
-        const char *text = message ? (const char *)message : "parse error";
-        int r = shm_error_set(p->err, EINVAL, "config.json is not valid JSON: %.*s",
-                              (int)strcspn(text, "\n"), text);
-        if (message)
-                yajl_free_error(p->handle, message);
-        return r;
-}
-
-/* Parse the next piece of the text: config.json streams through in pieces. */
-static int parser_feed(struct spec_parser *p, const char *buf, size_t len)
-{
-        bool ended_before = p->ended;
-        yajl_status status;
-
-        if (memchr(buf, '\0', len))
-                return shm_error_set(p->err, EINVAL, "config.json contains a NUL byte");
-        status = yajl_parse(p->handle, (const unsigned char *)buf, len);
-        if (status != yajl_status_ok)
-                return parser_error(p, status);
-        /* yajl lets an unfinished string after the document pass ('{...}"x'). */
-        size_t from = ended_before ? 0 : p->ended ? p->end : len;
-        if (!all_blank(buf + from, len - from))
-                return shm_error_set(p->err, EINVAL,
-                                     "config.json is not valid JSON: trailing garbage");
-        return 0;
-}
-
 static int parser_begin(struct spec_parser *p, struct oci_spec *spec, struct shm_error *err)
 {
         memset(spec, 0, sizeof(*spec));
         *p = (struct spec_parser){.spec = spec, .err = err};
-        err->code = 0;
-        p->handle = yajl_alloc(&spec_callbacks, NULL, p);
-        return p->handle ? 0 : shm_error_set(err, ENOMEM, "out of memory");
+        return json_stream_begin(&p->stream, &spec_callbacks, p, "config.json", err);
 }
 
 /* Finish (when r is still 0) and release the parser; on failure *spec is empty. */
 static int parser_end(struct spec_parser *p, const char *bundle, int r)
 {
-        if (r == 0) {
-                yajl_status status = yajl_complete_parse(p->handle);
-                r = status == yajl_status_ok ? finish(p, bundle) : parser_error(p, status);
-        }
-        yajl_free(p->handle);
+        if (r == 0)
+                r = json_stream_finish(&p->stream);
+        if (r == 0)
+                r = finish(p, bundle);
+        json_stream_free(&p->stream);
         spec_parser_free(p);
         if (r < 0)
                 oci_spec_free(p->spec);
@@ -580,15 +534,13 @@ int oci_spec_parse(const char *buf, size_t len, const char *bundle, struct oci_s
         int r = parser_begin(&p, spec, err);
         if (r < 0)
                 return r;
-        return parser_end(&p, bundle, parser_feed(&p, buf, len));
+        return parser_end(&p, bundle, json_stream_feed(&p.stream, buf, len));
 }
 
 int oci_spec_load(const char *bundle, struct oci_spec *spec, struct shm_error *err)
 {
         _cleanup_close_ int bundle_fd = -1, fd = -1;
-        _cleanup_free_ char *buf = NULL;
         struct spec_parser p;
-        size_t total = 0;
         int r;
 
         memset(spec, 0, sizeof(*spec));
@@ -599,36 +551,12 @@ int oci_spec_load(const char *bundle, struct oci_spec *spec, struct shm_error *e
         fd = open_regular_file(bundle_fd, "config.json", SPEC_MAX_BYTES, err);
         if (fd < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
-        /* Pieces, not the whole file: a 1 MiB config.json costs 64 KiB of memory. */
-        buf = malloc(SPEC_READ_PIECE);
-        if (!buf)
-                return shm_error_set(err, ENOMEM, "out of memory");
         r = parser_begin(&p, spec, err);
         if (r < 0)
                 return r;
-        for (;;) {
-                ssize_t n = read(fd, buf, SPEC_READ_PIECE);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = shm_error_set(err, errno, "bundle '%s': cannot read 'config.json': %s",
-                                          bundle, strerror(errno));
-                        break;
-                }
-                if (n == 0)
-                        break;
-                total += (size_t)n;
-                if (total > SPEC_MAX_BYTES) {
-                        r = shm_error_set(err, EFBIG,
-                                          "bundle '%s': 'config.json' is larger than %u bytes",
-                                          bundle, SPEC_MAX_BYTES);
-                        break;
-                }
-                r = parser_feed(&p, buf, (size_t)n);
-                if (r < 0)
-                        break;
-        }
-        return parser_end(&p, bundle, r);
+        /* In pieces, not whole: a 1 MiB config.json costs 64 KiB of memory. */
+        r = parser_end(&p, bundle, json_stream_read(&p.stream, fd, SPEC_MAX_BYTES));
+        return r < 0 ? shm_error_prefix(err, "bundle '%s'", bundle) : 0;
 }
 
 void oci_spec_free(struct oci_spec *spec)

@@ -12,7 +12,6 @@
 #define SPEC_MAX_BYTES       (4u << 20)
 #define SPEC_MAX_ANNOTATIONS 4096
 #define SPEC_MAX_MOUNTS      4096
-#define SPEC_READ_PIECE      (64u << 10)
 
 /* The config.json mounts[] entry whose destination is /dev/shm (the last one). */
 struct spec_mount {

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include "engine.h"
+#include "json.h"
 
 #define ID "7b78313d1b7a143e546099c2367dea1c34d8183f9a171c5f81855652f75844eb"
 
@@ -196,7 +197,7 @@ static void test_podman(void **state)
  */
 static void test_podman_large_storage(void **state)
 {
-        size_t cap = 4 * SPEC_READ_PIECE, used = 0;
+        size_t cap = 4 * JSON_STREAM_PIECE, used = 0;
         char *json = malloc(cap);
         char *dir = unit_mkdtemp();
         struct oci_spec spec;
@@ -205,7 +206,7 @@ static void test_podman_large_storage(void **state)
 
         assert_non_null(json);
         used += (size_t)snprintf(json, cap, "[");
-        for (unsigned i = 0; used < 2 * SPEC_READ_PIECE - 40; i++)
+        for (unsigned i = 0; used < 2 * JSON_STREAM_PIECE - 40; i++)
                 used += (size_t)snprintf(
                     json + used, cap - used,
                     "{\"id\":\"%064u\",\"names\":[\"c%u\"],\"metadata\":"
@@ -214,7 +215,7 @@ static void test_podman_large_storage(void **state)
         used += (size_t)snprintf(json + used, cap - used,
                                  "{\"metadata\":\"{\\\"image-name\\\":\\\"docker.io/selenium/"
                                  "standalone-chrome:4.10\\\"}\",\"id\":\"" ID "\"}]");
-        assert_true(used > 2 * SPEC_READ_PIECE);
+        assert_true(used > 2 * JSON_STREAM_PIECE);
         char *bundle = podman_layout(dir, json);
         spec_of("{\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
                 "\"io.container.manager\":\"libpod\"}}",
@@ -255,6 +256,8 @@ static void test_podman_malformed(void **state)
              "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
              "nested deeper"},
             {"[{\"id\":\"" ID "\"} // c\n]", "comment"},
+            /* yajl alone lets an unfinished string after the document pass */
+            {"[{\"id\":\"" ID "\",\"metadata\":\"{}\"}] \"", "trailing garbage"},
         };
         struct oci_spec spec;
         spec_of("{\"root\":{\"path\":\"rootfs\"}}", &spec);

@@ -527,14 +527,14 @@ static void test_spec_load(void **state)
 }
 
 /*
- * oci_spec_load reads config.json in pieces of SPEC_READ_PIECE bytes: a
+ * oci_spec_load reads config.json in pieces of JSON_STREAM_PIECE bytes: a
  * document of several pieces, with strings cut at piece boundaries, gives
  * what the whole text gives, and what follows it is still checked.
  */
 static void test_load_in_pieces(void **state)
 {
         char *dir = unit_mkdtemp();
-        size_t cap = 5 * SPEC_READ_PIECE, used = 0;
+        size_t cap = 5 * JSON_STREAM_PIECE, used = 0;
         char *text = malloc(cap);
         struct oci_spec whole, pieces;
         struct shm_error e = {0};
@@ -542,7 +542,7 @@ static void test_load_in_pieces(void **state)
 
         assert_non_null(text);
         used += (size_t)snprintf(text, cap, "{\"root\":{\"path\":\"r\"},\"annotations\":{");
-        for (size_t i = 0; used < 3 * SPEC_READ_PIECE; i++)
+        for (size_t i = 0; used < 3 * JSON_STREAM_PIECE; i++)
                 used += (size_t)snprintf(text + used, cap - used, "%s\"key-%zu\":\"%0*zu\"",
                                          i ? "," : "", i, (int)(i % 97) + 1, i);
         used += (size_t)snprintf(text + used, cap - used,
@@ -565,9 +565,9 @@ static void test_load_in_pieces(void **state)
         oci_spec_free(&pieces);
 
         /* an unfinished string after the document, in a later piece */
-        memset(text + used, ' ', SPEC_READ_PIECE);
-        text[used + SPEC_READ_PIECE - 1] = '"';
-        unit_write_len(dir, "config.json", text, used + SPEC_READ_PIECE);
+        memset(text + used, ' ', JSON_STREAM_PIECE);
+        text[used + JSON_STREAM_PIECE - 1] = '"';
+        unit_write_len(dir, "config.json", text, used + JSON_STREAM_PIECE);
         assert_true(oci_spec_load(dir, &pieces, &e) < 0);
         assert_contains(e.message, "trailing garbage");
         assert_null(pieces.root_path);
