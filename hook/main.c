@@ -462,18 +462,60 @@ static void log_decision(int priority, const char *id, const char *image,
                 outcome ? outcome->after : 0, result, error_text);
 }
 
+/*
+ * The image reference, looked up once and only when needed: on a Podman host
+ * that reads containers.json, which a policy without image= rules never needs.
+ */
+struct image_lookup {
+        const struct oci_state *state;
+        const struct oci_spec *spec;
+        bool done;
+        char *ref;
+        struct image_ref image;
+};
+
+static const struct image_ref *find_image(void *ctx)
+{
+        struct image_lookup *l = ctx;
+        struct shm_error err = {0};
+        const char *source = NULL;
+        char note[512];
+
+        if (!l->done) {
+                l->done = true;
+                engine_image_reference(l->state->id, l->state->bundle, l->spec, &l->ref, &source,
+                                       note, sizeof(note));
+                if (!l->ref && note[0])
+                        log_msg(LOG_DEBUG, "container=%s: no image reference: %s", l->state->id,
+                                note);
+                if (l->ref && image_ref_parse(l->ref, &l->image, &err) < 0) {
+                        char q[IMAGE_REF_MAX + 16];
+                        log_msg(LOG_INFO,
+                                "container=%s image=invalid reference=%s source=\"%s\": image= "
+                                "rules do not apply",
+                                l->state->id, quoted(l->ref, q, sizeof(q)), source);
+                }
+        }
+        return l->image.n_forms ? &l->image : NULL;
+}
+
+/* For a log line: the normalized reference (no spaces or quotes), "invalid" or NULL. */
+static const char *image_name(struct image_lookup *l)
+{
+        const struct image_ref *image = find_image(l);
+        return image ? image_ref_full(image) : l->ref ? "invalid" : NULL;
+}
+
 static int run_hook(const struct options *o)
 {
         struct oci_state state = {0};
         struct oci_spec spec = {0};
         struct policy policy = {0};
-        struct image_ref image = {0};
+        struct image_lookup lookup = {.state = &state, .spec = &spec};
         struct policy_decision decision;
         struct shm_outcome outcome;
         struct shm_error err = {0};
-        _cleanup_free_ char *input = NULL, *ref = NULL;
-        const char *ref_source = NULL;
-        char note[512];
+        _cleanup_free_ char *input = NULL;
         size_t len;
         int status = EXIT_FAILURE;
 
@@ -501,20 +543,9 @@ static int run_hook(const struct options *o)
                 status = EXIT_SUCCESS;
                 goto out;
         }
-        engine_image_reference(state.id, state.bundle, &spec, &ref, &ref_source, note,
-                               sizeof(note));
-        if (!ref && note[0])
-                log_msg(LOG_DEBUG, "container=%s: no image reference: %s", state.id, note);
-        if (ref && image_ref_parse(ref, &image, &err) < 0) {
-                char q[IMAGE_REF_MAX + 16];
-                log_msg(LOG_INFO,
-                        "container=%s image=invalid reference=%s source=\"%s\": image= rules "
-                        "do not apply",
-                        state.id, quoted(ref, q, sizeof(q)), ref_source);
-        }
-
         struct policy_input in = {
-            .image = image.n_forms ? &image : NULL,
+            .find_image = find_image,
+            .find_image_ctx = &lookup,
             .annotations = spec.annotations,
             .n_annotations = spec.n_annotations,
             .memory_limit = spec.memory_limit,
@@ -543,14 +574,16 @@ static int run_hook(const struct options *o)
                 goto out;
         }
 
-        /* Only a reference that parsed is logged as image=: it has no spaces or quotes. */
-        const char *image_name = image.n_forms ? image_ref_full(&image) : ref ? "invalid" : NULL;
         if (policy_decide(&policy, &in, &decision, &err) < 0) {
-                log_decision(LOG_ERR, state.id, image_name, &decision, NULL, "failed", err.message);
+                log_decision(LOG_ERR, state.id, image_name(&lookup), &decision, NULL, "failed",
+                             err.message);
                 goto out;
         }
         if (decision.kind == DECISION_NO_MATCH) {
-                log_decision(LOG_DEBUG, state.id, image_name, &decision, NULL, "no-match", NULL);
+                /* Not worth an engine lookup unless the line is going to be logged. */
+                log_decision(LOG_DEBUG, state.id,
+                             o->log_priority >= LOG_DEBUG ? image_name(&lookup) : NULL, &decision,
+                             NULL, "no-match", NULL);
                 status = EXIT_SUCCESS;
                 goto out;
         }
@@ -558,7 +591,8 @@ static int run_hook(const struct options *o)
                 log_msg(LOG_WARNING, "container=%s: rule %s:%u: %s", state.id, decision.rule->file,
                         decision.rule->line, decision.warning);
         if (decision.kind == DECISION_KEEP) {
-                log_decision(LOG_INFO, state.id, image_name, &decision, NULL, "exempt", NULL);
+                log_decision(LOG_INFO, state.id, image_name(&lookup), &decision, NULL, "exempt",
+                             NULL);
                 status = EXIT_SUCCESS;
                 goto out;
         }
@@ -572,13 +606,16 @@ static int run_hook(const struct options *o)
             .api = o->mount_api,
         };
         if (shm_apply(&args, &outcome, &err) < 0) {
-                log_decision(LOG_ERR, state.id, image_name, &decision, NULL, "failed", err.message);
+                log_decision(LOG_ERR, state.id, image_name(&lookup), &decision, NULL, "failed",
+                             err.message);
                 goto out;
         }
-        log_decision(LOG_INFO, state.id, image_name, &decision, &outcome, outcome.result, NULL);
+        log_decision(LOG_INFO, state.id, image_name(&lookup), &decision, &outcome, outcome.result,
+                     NULL);
         status = EXIT_SUCCESS;
 out:
-        image_ref_free(&image);
+        image_ref_free(&lookup.image);
+        free(lookup.ref);
         policy_free(&policy);
         oci_spec_free(&spec);
         oci_state_free(&state);

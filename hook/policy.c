@@ -612,19 +612,22 @@ static bool rule_holds(const struct policy_rule *rule, const struct policy_input
         for (size_t i = 0; i < rule->n_conditions; i++) {
                 const struct policy_condition *c = &rule->conditions[i];
                 if (c->kind == POLICY_COND_IMAGE) {
+                        const struct image_ref *image = in->image;
                         const char *form = NULL;
-                        if (!in->image)
+                        if (!image && in->find_image)
+                                image = in->find_image(in->find_image_ctx);
+                        if (!image)
                                 return false;
                         /* Every form is part of the first (imageref.h): a plain run missing
                          * from it is missing from all of them. */
-                        const char *full = in->image->forms[0];
+                        const char *full = image->forms[0];
                         if (c->literal_len > c->literal_prefix &&
                             !memmem(full, strlen(full), c->glob + c->literal_offset,
                                     c->literal_len))
                                 return false;
-                        for (size_t f = 0; f < in->image->n_forms && !form; f++)
-                                if (condition_matches(c, in->image->forms[f]))
-                                        form = in->image->forms[f];
+                        for (size_t f = 0; f < image->n_forms && !form; f++)
+                                if (condition_matches(c, image->forms[f]))
+                                        form = image->forms[f];
                         if (!form)
                                 return false;
                         if (!*image_form)

@@ -63,7 +63,11 @@ struct annotation {
 };
 
 struct policy_input {
-        const struct image_ref *image; /* NULL: image= conditions never hold */
+        const struct image_ref *image; /* NULL: image= conditions never hold... */
+        /* ...unless this finds it: called when an image= condition is first tested, so a
+         * policy without one never costs an engine lookup. */
+        const struct image_ref *(*find_image)(void *ctx);
+        void *find_image_ctx;
         const struct annotation *annotations;
         size_t n_annotations;
         uint64_t memory_limit; /* 0: no limit */

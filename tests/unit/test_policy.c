@@ -916,6 +916,51 @@ static void test_first_match_load_agrees(void **state)
         unit_rm_rf(dir);
 }
 
+struct counted_image {
+        struct image_ref ref;
+        int calls;
+};
+
+static const struct image_ref *count_find_image(void *ctx)
+{
+        struct counted_image *c = ctx;
+        c->calls++;
+        return &c->ref;
+}
+
+/* Hook mode finds the image only when an image= condition is tested. */
+static void test_image_found_only_when_needed(void **state)
+{
+        struct counted_image found = {0};
+        struct shm_error err = {0};
+        struct policy p = {0};
+        struct policy_decision d;
+        struct annotation a = {.key = "tier", .value = "gold"};
+        struct policy_input in = {.annotations = &a,
+                                  .n_annotations = 1,
+                                  .find_image = count_find_image,
+                                  .find_image_ctx = &found};
+        (void)state;
+
+        assert_int_equal(image_ref_parse("postgres:16", &found.ref, &err), 0);
+        static const char no_image_rules[] = "annotation:tier=gold shm=1g\nshm=2g\n";
+        assert_int_equal(
+            policy_parse_text(&p, "a.conf", no_image_rules, strlen(no_image_rules), &err), 0);
+        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
+        assert_int_equal(d.rule->line, 1);
+        assert_int_equal(found.calls, 0);
+        policy_free(&p);
+
+        static const char image_rules[] = "image=redis shm=1g\nimage=postgres shm=2g\n";
+        assert_int_equal(policy_parse_text(&p, "b.conf", image_rules, strlen(image_rules), &err),
+                         0);
+        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
+        assert_int_equal(d.rule->line, 2);
+        assert_true(found.calls >= 1);
+        policy_free(&p);
+        image_ref_free(&found.ref);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -936,6 +981,7 @@ int main(void)
             cmocka_unit_test(test_rule_format),
             cmocka_unit_test(test_matching_agrees_with_fnmatch),
             cmocka_unit_test(test_first_match_load_agrees),
+            cmocka_unit_test(test_image_found_only_when_needed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
