@@ -196,7 +196,12 @@ int json_stream_begin(struct json_stream *s, const yajl_callbacks *callbacks, vo
         *s = (struct json_stream){.err = err, .what = what};
         err->code = 0;
         s->handle = yajl_alloc(callbacks, NULL, ctx);
-        return s->handle ? 0 : shm_error_set(err, ENOMEM, "out of memory");
+        if (!s->handle)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        /* Bytes, not text: Go's decoder (runc) takes invalid UTF-8, so a value no one
+         * reads must not refuse a container; paths the hook reads are bytes anyway. */
+        yajl_config(s->handle, yajl_dont_validate_strings, 1);
+        return 0;
 }
 
 void json_stream_ended(struct json_stream *s)
@@ -231,9 +236,13 @@ int json_stream_feed(struct json_stream *s, const char *buf, size_t len)
         bool ended_before = s->ended;
         yajl_status status;
 
+        if (s->stopped)
+                return 0;
         if (memchr(buf, '\0', len))
                 return shm_error_set(s->err, EINVAL, "%s contains a NUL byte", s->what);
         status = yajl_parse(s->handle, (const unsigned char *)buf, len);
+        if (s->stopped)
+                return 0;
         if (status != yajl_status_ok)
                 return stream_error(s, status);
         size_t from = ended_before ? 0 : s->ended ? s->end : len;
@@ -269,7 +278,7 @@ int json_stream_read(struct json_stream *s, int fd, size_t max)
                         break;
                 }
                 r = json_stream_feed(s, buf, (size_t)n);
-                if (r < 0)
+                if (r < 0 || s->stopped)
                         break;
         }
         free(buf);
@@ -278,6 +287,8 @@ int json_stream_read(struct json_stream *s, int fd, size_t max)
 
 int json_stream_finish(struct json_stream *s)
 {
+        if (s->stopped)
+                return 0;
         yajl_status status = yajl_complete_parse(s->handle);
         return status == yajl_status_ok ? 0 : stream_error(s, status);
 }

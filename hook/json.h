@@ -56,15 +56,17 @@ int json_get_int64(yajl_val object, const char *key, const char *where, int64_t 
  * containers.json): strict JSON, NUL bytes refused, and nothing but white
  * space after the document, which yajl alone lets pass ('{...}"x').
  * The callbacks get `ctx`; they call json_stream_ended() when the top-level
- * value closes, and stop the parse by filling *err and returning 0.
+ * value closes, and stop the parse by filling *err and returning 0, or, when
+ * they have what they need, by setting `stopped` and returning 0.
  * `what` names the document in messages.
  */
 struct json_stream {
         yajl_handle handle;
         struct shm_error *err;
         const char *what;
-        bool ended; /* the document is complete */
-        size_t end; /* where it ended in the piece that completed it */
+        bool ended;   /* the document is complete */
+        size_t end;   /* where it ended in the piece that completed it */
+        bool stopped; /* a callback set this and returned 0: the rest is not needed */
 };
 
 int json_stream_begin(struct json_stream *s, const yajl_callbacks *callbacks, void *ctx,

@@ -333,89 +333,6 @@ static void print_decision(const struct policy_decision *d)
         }
 }
 
-static int run_explain(const struct options *o)
-{
-        struct policy policy;
-        struct oci_spec spec = {0};
-        struct image_ref image = {0};
-        struct policy_decision decision;
-        struct shm_error err = {0};
-        _cleanup_free_ char *ref = NULL;
-        const char *ref_source = "--image";
-        char note[512] = "", id_buf[CONTAINER_ID_MAX + 1];
-        int status = EXIT_FAILURE;
-        struct policy_input in = {.host_memory = host_memory()};
-
-        if (policy_load(&policy, o->policy, &err) < 0) {
-                fprintf(stderr, "oci-shm-hook: %s\n", err.message);
-                return EXIT_FAILURE;
-        }
-        if (policy.n_problems) {
-                print_problems(&policy, stderr);
-                fprintf(stderr, "oci-shm-hook: the policy is invalid; hooks leave /dev/shm "
-                                "unchanged until it is fixed\n");
-                goto out;
-        }
-
-        if (o->bundle) {
-                if (oci_spec_load(o->bundle, &spec, &err) < 0) {
-                        fprintf(stderr, "oci-shm-hook: %s\n", err.message);
-                        goto out;
-                }
-                const char *id = o->id ? o->id : id_from_bundle(o->bundle, id_buf, sizeof(id_buf));
-                engine_image_reference(id, o->bundle, &spec, &ref, &ref_source, note, sizeof(note));
-                in.annotations = spec.annotations;
-                in.n_annotations = spec.n_annotations;
-                in.memory_limit = spec.memory_limit;
-                printf("container:    %s\n", id);
-        } else {
-                ref = o->image ? strdup(o->image) : NULL;
-                in.annotations = o->annotations;
-                in.n_annotations = o->n_annotations;
-                in.memory_limit = o->has_memory_limit ? o->memory_limit : 0;
-        }
-
-        if (ref) {
-                if (image_ref_parse(ref, &image, &err) < 0) {
-                        printf("image:        %s (%s: image= rules cannot match)\n", ref,
-                               err.message);
-                } else {
-                        in.image = &image;
-                        printf("image:        %s (from %s)\n", image_ref_full(&image), ref_source);
-                        printf("forms:       ");
-                        for (size_t i = 0; i < image.n_forms; i++)
-                                printf(" %s", image.forms[i]);
-                        printf("\n");
-                }
-        } else {
-                printf("image:        none found%s%s (image= rules cannot match)\n",
-                       note[0] ? ": " : "", note);
-        }
-        /* A bundle can carry thousands of annotations: show the first ones. */
-        size_t shown = o->bundle && in.n_annotations > 16 ? 16 : in.n_annotations;
-        for (size_t i = 0; i < shown; i++)
-                printf("annotation:   %s=%s\n", in.annotations[i].key, in.annotations[i].value);
-        if (shown < in.n_annotations)
-                printf("annotation:   ... and %zu more\n", in.n_annotations - shown);
-        if (in.memory_limit)
-                printf("memory limit: %" PRIu64 " bytes (%s)\n", in.memory_limit,
-                       size_format(in.memory_limit).s);
-        else
-                printf("memory limit: none (host memory %s)\n", size_format(in.host_memory).s);
-
-        if (policy_decide(&policy, &in, &decision, &err) < 0) {
-                printf("error:        %s\n", err.message);
-                goto out;
-        }
-        print_decision(&decision);
-        status = EXIT_SUCCESS;
-out:
-        image_ref_free(&image);
-        oci_spec_free(&spec);
-        policy_free(&policy);
-        return status;
-}
-
 /*
  * A value from input for a key=value line, in double quotes with '"' and '\\'
  * escaped (log_msg replaces control characters), so that a value such as
@@ -438,62 +355,75 @@ static const char *quoted(const char *value, char *buf, size_t size)
 }
 
 /*
- * One line per container, in key=value form for grep: what was decided and
- * what came of it. `image` is a normalized reference (or NULL); `error`, when
- * set, is quoted.
+ * Until the policy says which inputs its rules read: every annotation key a
+ * rule names, and whether any rule tests the image.
  */
-static void log_decision(int priority, const char *id, const char *image,
-                         const struct policy_decision *d, const struct shm_outcome *outcome,
-                         const char *result, const char *error)
+static bool rules_read_image(const struct policy *p)
 {
-        char rule[512] = "none", error_text[1100] = "";
-        if (d && d->rule)
-                snprintf(rule, sizeof(rule), "%s:%u", d->rule->file, d->rule->line);
-        if (error) {
-                char q[1060];
-                snprintf(error_text, sizeof(error_text), " error=%s", quoted(error, q, sizeof(q)));
-        }
-        log_msg(priority,
-                "container=%s image=%s rule=%s action=%s bytes=%" PRIu64 " shm=%s before=%" PRIu64
-                " after=%" PRIu64 " result=%s%s",
-                id, image ? image : "none", rule,
-                d && d->rule ? policy_action_name(d->rule->action) : "none", d ? d->bytes : 0,
-                outcome ? shm_kind_name(outcome->kind) : "unseen", outcome ? outcome->before : 0,
-                outcome ? outcome->after : 0, result, error_text);
+        for (size_t i = 0; i < p->n_rules; i++)
+                for (size_t c = 0; c < p->rules[i].n_conditions; c++)
+                        if (p->rules[i].conditions[c].kind == POLICY_COND_IMAGE)
+                                return true;
+        return false;
+}
+
+/* The annotations to keep from config.json: those rules read, and the engines' own. */
+static int wanted_keys(const struct policy *p, struct spec_keys *keys, struct shm_error *err)
+{
+        size_t n = engine_keys.n;
+        const char **list;
+
+        for (size_t i = 0; i < p->n_rules; i++)
+                n += p->rules[i].n_conditions;
+        list = malloc(n * sizeof(*list));
+        if (!list)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        n = 0;
+        for (size_t i = 0; i < engine_keys.n; i++)
+                list[n++] = engine_keys.keys[i];
+        for (size_t i = 0; i < p->n_rules; i++)
+                for (size_t c = 0; c < p->rules[i].n_conditions; c++)
+                        if (p->rules[i].conditions[c].kind == POLICY_COND_ANNOTATION)
+                                list[n++] = p->rules[i].conditions[c].key;
+        *keys = (struct spec_keys){.keys = list, .n = n};
+        return 0;
 }
 
 /*
  * The image reference, looked up once and only when needed: on a Podman host
- * that reads containers.json, which a policy without image= rules never needs.
+ * that reads containers.json, which a policy without image= rules never needs
+ * to decide (a decision line still names the image).
  */
 struct image_lookup {
-        const struct oci_state *state;
+        const char *id;
+        const struct engine *engine;
         const struct oci_spec *spec;
-        bool done;
+        bool log; /* say so when the reference is invalid (hook mode) */
+        bool done, warn;
         char *ref;
+        const char *source;
         struct image_ref image;
+        char note[512];
+        char parse_error[256];
 };
 
-static const struct image_ref *find_image(void *ctx)
+static const struct image_ref *find_image(struct image_lookup *l)
 {
-        struct image_lookup *l = ctx;
         struct shm_error err = {0};
-        const char *source = NULL;
-        char note[512];
 
         if (!l->done) {
                 l->done = true;
-                engine_image_reference(l->state->id, l->state->bundle, l->spec, &l->ref, &source,
-                                       note, sizeof(note));
-                if (!l->ref && note[0])
-                        log_msg(LOG_DEBUG, "container=%s: no image reference: %s", l->state->id,
-                                note);
+                engine_find_image(l->engine, l->id, l->spec, &l->ref, &l->source, &l->warn, l->note,
+                                  sizeof(l->note));
                 if (l->ref && image_ref_parse(l->ref, &l->image, &err) < 0) {
                         char q[IMAGE_REF_MAX + 16];
-                        log_msg(LOG_INFO,
-                                "container=%s image=invalid reference=%s source=\"%s\": image= "
-                                "rules do not apply",
-                                l->state->id, quoted(l->ref, q, sizeof(q)), source);
+                        snprintf(l->parse_error, sizeof(l->parse_error), "%.255s", err.message);
+                        if (l->log)
+                                log_msg(LOG_INFO,
+                                        "container=%s image=invalid reference=%s source=%s: "
+                                        "image= rules do not apply (%s)",
+                                        l->id, quoted(l->ref, q, sizeof(q)), l->source,
+                                        l->parse_error);
                 }
         }
         return l->image.n_forms ? &l->image : NULL;
@@ -506,17 +436,289 @@ static const char *image_name(struct image_lookup *l)
         return image ? image_ref_full(image) : l->ref ? "invalid" : NULL;
 }
 
-static int run_hook(const struct options *o)
+static void image_lookup_free(struct image_lookup *l)
 {
-        struct oci_state state = {0};
+        image_ref_free(&l->image);
+        free(l->ref);
+}
+
+static void print_annotations(const struct oci_spec *spec)
+{
+        /* A bundle can carry thousands of annotations: show the first ones. */
+        size_t shown = spec->n_annotations > 16 ? 16 : spec->n_annotations;
+        for (size_t i = 0; i < shown; i++)
+                printf("annotation:   %s=%s\n", spec->annotations[i].key,
+                       spec->annotations[i].value);
+        if (shown < spec->n_annotations + spec->n_annotations_skipped)
+                printf("annotation:   ... and %zu more\n",
+                       spec->n_annotations + spec->n_annotations_skipped - shown);
+}
+
+/* explain --bundle: the engine and image as the hook would find them. */
+static int explain_bundle(const struct options *o, struct oci_spec *spec, struct engine *engine,
+                          struct image_lookup *lookup, struct policy_input *in, char *id_buf,
+                          size_t id_size)
+{
+        struct shm_error err = {0};
+        const char *id = o->id ? o->id : id_from_bundle(o->bundle, id_buf, id_size);
+
+        if (oci_spec_load(o->bundle, NULL, spec, &err) < 0 ||
+            engine_identify(id, o->bundle, spec, engine, &err) < 0) {
+                fprintf(stderr, "oci-shm-hook: %s\n", err.message);
+                return -1;
+        }
+        *lookup = (struct image_lookup){.id = id, .engine = engine, .spec = spec};
+        printf("container:    %s\n", id);
+        printf("engine:       %s%s\n", engine_name(engine->kind),
+               engine->kind == ENGINE_NONE ? " (no engine claims the bundle: annotations are "
+                                             "believed)"
+                                           : " (from the bundle's location)");
+        if (engine->sandbox)
+                printf("sandbox:      yes: the hook leaves pod sandboxes alone\n");
+        in->annotations = spec->annotations;
+        in->n_annotations = spec->n_annotations;
+        in->memory_limit = spec->memory_limit;
+        in->image = find_image(lookup);
+        if (in->image)
+                printf("image:        %s (from %s)\n", image_ref_full(in->image), lookup->source);
+        else if (lookup->ref)
+                printf("image:        %s (from %s; %s: image= rules cannot match)\n", lookup->ref,
+                       lookup->source, lookup->parse_error);
+        else
+                printf("image:        none found: %s (image= rules cannot match)\n", lookup->note);
+        print_annotations(spec);
+        return 0;
+}
+
+static int run_explain(const struct options *o)
+{
+        struct policy policy;
         struct oci_spec spec = {0};
-        struct policy policy = {0};
-        struct image_lookup lookup = {.state = &state, .spec = &spec};
+        struct engine engine = {0};
+        struct image_lookup lookup = {0};
+        struct image_ref image = {0};
+        struct policy_decision decision;
+        struct shm_error err = {0};
+        char id_buf[CONTAINER_ID_MAX + 1];
+        int status = EXIT_FAILURE;
+        struct policy_input in = {.host_memory = host_memory()};
+
+        if (policy_load(&policy, o->policy, &err) < 0) {
+                fprintf(stderr, "oci-shm-hook: %s\n", err.message);
+                return EXIT_FAILURE;
+        }
+        if (policy.n_problems) {
+                print_problems(&policy, stderr);
+                fprintf(stderr, "oci-shm-hook: the policy is invalid; hooks leave /dev/shm "
+                                "unchanged until it is fixed\n");
+                goto out;
+        }
+        if (o->bundle) {
+                if (explain_bundle(o, &spec, &engine, &lookup, &in, id_buf, sizeof(id_buf)) < 0)
+                        goto out;
+        } else {
+                if (o->image && image_ref_parse(o->image, &image, &err) < 0)
+                        printf("image:        %s (%s: image= rules cannot match)\n", o->image,
+                               err.message);
+                else if (o->image)
+                        in.image = &image;
+                if (in.image)
+                        printf("image:        %s (from --image)\n", image_ref_full(in.image));
+                in.annotations = o->annotations;
+                in.n_annotations = o->n_annotations;
+                in.memory_limit = o->has_memory_limit ? o->memory_limit : 0;
+                for (size_t i = 0; i < in.n_annotations; i++)
+                        printf("annotation:   %s=%s\n", in.annotations[i].key,
+                               in.annotations[i].value);
+        }
+        if (in.image) {
+                printf("forms:       ");
+                for (size_t i = 0; i < in.image->n_forms; i++)
+                        printf(" %s", in.image->forms[i]);
+                printf("\n");
+        }
+        if (in.memory_limit)
+                printf("memory limit: %" PRIu64 " bytes (%s)\n", in.memory_limit,
+                       size_format(in.memory_limit).s);
+        else
+                printf("memory limit: none (host memory %s)\n", size_format(in.host_memory).s);
+
+        if (policy_decide(&policy, &in, &decision, &err) < 0) {
+                printf("error:        %s\n", err.message);
+                goto out;
+        }
+        print_decision(&decision);
+        status = EXIT_SUCCESS;
+out:
+        image_ref_free(&image);
+        image_lookup_free(&lookup);
+        engine_free(&engine);
+        oci_spec_free(&spec);
+        policy_free(&policy);
+        return status;
+}
+
+/* What one container start decided and did, for its one log line. */
+struct decision_line {
+        const char *id;
+        const struct engine *engine;
+        struct image_lookup *image; /* NULL: not looked up */
+        const struct policy_decision *decision;
+        const struct shm_outcome *outcome;
+        const char *result;
+        const char *error;
+};
+
+/*
+ * One line per container, in key=value form for grep: what was decided and
+ * what came of it. Every value from input is either a fixed word, a
+ * normalized image reference (no spaces or quotes) or quoted.
+ */
+static void log_decision(int priority, const struct decision_line *l)
+{
+        const struct policy_decision *d = l->decision;
+        char rule[512] = "none", error_text[1100] = "", q[1060];
+        const char *image = l->image ? image_name(l->image) : NULL;
+
+        if (d && d->rule)
+                snprintf(rule, sizeof(rule), "%s:%u", d->rule->file, d->rule->line);
+        if (l->error)
+                snprintf(error_text, sizeof(error_text), " error=%s",
+                         quoted(l->error, q, sizeof(q)));
+        log_msg(priority,
+                "container=%s image=%s rule=%s action=%s bytes=%" PRIu64 " shm=%s before=%" PRIu64
+                " after=%" PRIu64 " result=%s%s engine=%s image_source=%s",
+                l->id, image ? image : "none", rule,
+                d && d->rule ? policy_action_name(d->rule->action) : "none", d ? d->bytes : 0,
+                l->outcome ? shm_kind_name(l->outcome->kind) : "unseen",
+                l->outcome ? l->outcome->before : 0, l->outcome ? l->outcome->after : 0, l->result,
+                error_text, engine_name(l->engine ? l->engine->kind : ENGINE_NONE),
+                image && l->image->source ? l->image->source : "none");
+}
+
+/* The image could not be had where an image= rule needs it: say why, once. */
+static void log_image_problem(const char *id, struct image_lookup *l)
+{
+        if (!l->ref && l->note[0])
+                log_msg(l->warn ? LOG_WARNING : LOG_DEBUG,
+                        "container=%s: no image reference (%s): image= rules do not apply", id,
+                        l->note);
+}
+
+/* Read and drop the rest of stdin, so the runtime's write of the state never fails. */
+static void drain_stdin(void)
+{
+        char buf[65536];
+        size_t total = 0;
+        ssize_t n;
+        while (total < STATE_MAX_BYTES &&
+               ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
+                total += n > 0 ? (size_t)n : 0;
+}
+
+/* Problems in the policy: logged, and the container starts unchanged unless told otherwise. */
+static int policy_invalid(const struct options *o, const struct policy *policy, const char *id)
+{
+        int priority = o->fail_on_policy_error ? LOG_ERR : LOG_WARNING;
+        /* At every container start: the first few; `check` lists them all. */
+        size_t shown = policy->n_problems < 5 ? policy->n_problems : 5;
+
+        for (size_t i = 0; i < shown; i++)
+                log_msg(priority, "policy %s:%u: %s", policy->problems[i].file,
+                        policy->problems[i].line, policy->problems[i].message);
+        if (shown < policy->n_problems)
+                log_msg(priority, "policy: %zu more problems; run 'oci-shm-hook check'",
+                        policy->n_problems - shown);
+        log_msg(priority, "container=%s: the policy is invalid; %s", id ? id : "unknown",
+                o->fail_on_policy_error ? "refusing the container (--on-policy-error=fail)"
+                                        : "/dev/shm stays as the engine made it");
+        return o->fail_on_policy_error ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Everything a container start holds, released in one place. */
+struct hook_run {
+        struct policy policy;
+        struct oci_state state;
+        struct oci_spec spec;
+        struct spec_keys keys;
+        struct engine engine;
+        struct image_lookup lookup;
+};
+
+static void hook_run_free(struct hook_run *h)
+{
+        image_lookup_free(&h->lookup);
+        engine_free(&h->engine);
+        oci_spec_free(&h->spec);
+        free((void *)h->keys.keys);
+        oci_state_free(&h->state);
+        policy_free(&h->policy);
+}
+
+/* Decide and act for the container; 0 or an exit status of 1, logged. */
+static int decide_and_apply(const struct options *o, struct hook_run *h)
+{
         struct policy_decision decision;
         struct shm_outcome outcome;
         struct shm_error err = {0};
-        _cleanup_free_ char *input = NULL;
-        size_t len;
+        struct decision_line line = {
+            .id = h->state.id, .engine = &h->engine, .image = &h->lookup, .decision = &decision};
+        struct policy_input in = {
+            .annotations = h->spec.annotations,
+            .n_annotations = h->spec.n_annotations,
+            .memory_limit = h->spec.memory_limit,
+            .host_memory = host_memory(),
+        };
+
+        if (rules_read_image(&h->policy) && !(in.image = find_image(&h->lookup)))
+                log_image_problem(h->state.id, &h->lookup);
+        if (policy_decide(&h->policy, &in, &decision, &err) < 0) {
+                line.result = "failed";
+                line.error = err.message;
+                log_decision(LOG_ERR, &line);
+                return EXIT_FAILURE;
+        }
+        if (decision.kind == DECISION_NO_MATCH) {
+                /* Not worth an engine lookup unless the line is going to be logged. */
+                line.image = o->log_priority >= LOG_DEBUG ? &h->lookup : NULL;
+                line.result = "no-match";
+                log_decision(LOG_DEBUG, &line);
+                return EXIT_SUCCESS;
+        }
+        if (decision.warning[0])
+                log_msg(LOG_WARNING, "container=%s: rule %s:%u: %s", h->state.id,
+                        decision.rule->file, decision.rule->line, decision.warning);
+        if (decision.kind == DECISION_KEEP) {
+                line.result = "exempt";
+                log_decision(LOG_INFO, &line);
+                return EXIT_SUCCESS;
+        }
+        /* Looked up before joining the container: the engine's files are the host's. */
+        image_name(&h->lookup);
+        struct shm_apply_args args = {
+            .pid = h->state.pid,
+            .spec = &h->spec,
+            .engine = &h->engine,
+            .host = decision.kind == DECISION_HOST,
+            .bytes = decision.bytes,
+            .api = o->mount_api,
+        };
+        if (shm_apply(&args, &outcome, &err) < 0) {
+                line.result = "failed";
+                line.error = err.message;
+                log_decision(LOG_ERR, &line);
+                return EXIT_FAILURE;
+        }
+        line.outcome = &outcome;
+        line.result = outcome.result;
+        log_decision(LOG_INFO, &line);
+        return EXIT_SUCCESS;
+}
+
+static int run_hook(const struct options *o)
+{
+        struct hook_run h = {0};
+        struct shm_error err = {0};
         int status = EXIT_FAILURE;
 
         log_init(o->log_priority, true);
@@ -525,100 +727,43 @@ static int run_hook(const struct options *o)
                                  "--help' for check and explain");
                 return EXIT_USAGE;
         }
-
-        if (read_fd_bounded(STDIN_FILENO, STATE_MAX_BYTES, "the container state on stdin", &input,
-                            &len, &err) < 0 ||
-            oci_state_parse(input, len, &state, &err) < 0) {
-                log_msg(LOG_ERR, "%s", err.message);
-                return EXIT_FAILURE;
-        }
-        if (oci_spec_load(state.bundle, &spec, &err) < 0) {
-                log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
+        /* The policy first: with no rule, nothing about the container matters. */
+        if (policy_load(&h.policy, o->policy, &err) < 0) {
+                log_msg(LOG_ERR, "%.255s", err.message);
                 goto out;
         }
-
-        if (engine_is_pod_sandbox(&spec)) {
+        if (!h.policy.n_problems && !h.policy.n_rules) {
+                drain_stdin();
+                status = EXIT_SUCCESS;
+                goto out;
+        }
+        if (oci_state_read(STDIN_FILENO, &h.state, &err) < 0) {
+                log_msg(LOG_ERR, "%.255s", err.message);
+                goto out;
+        }
+        if (h.policy.n_problems) {
+                status = policy_invalid(o, &h.policy, h.state.id);
+                goto out;
+        }
+        if (wanted_keys(&h.policy, &h.keys, &err) < 0 ||
+            oci_spec_load(h.state.bundle, &h.keys, &h.spec, &err) < 0 ||
+            engine_identify(h.state.id, h.state.bundle, &h.spec, &h.engine, &err) < 0) {
+                log_msg(LOG_ERR, "container=%s: %s", h.state.id, err.message);
+                goto out;
+        }
+        h.lookup = (struct image_lookup){
+            .id = h.state.id, .engine = &h.engine, .spec = &h.spec, .log = true};
+        if (h.engine.sandbox) {
                 /* The pod's containers size its shared /dev/shm; the sandbox has no limit. */
-                log_decision(LOG_DEBUG, state.id, NULL, NULL, NULL, "skipped-sandbox", NULL);
+                struct decision_line line = {
+                    .id = h.state.id, .engine = &h.engine, .result = "skipped-sandbox"};
+                log_decision(LOG_DEBUG, &line);
                 status = EXIT_SUCCESS;
                 goto out;
         }
-        struct policy_input in = {
-            .find_image = find_image,
-            .find_image_ctx = &lookup,
-            .annotations = spec.annotations,
-            .n_annotations = spec.n_annotations,
-            .memory_limit = spec.memory_limit,
-            .host_memory = host_memory(),
-        };
-        if (policy_load_first_match(&policy, o->policy, &in, &err) < 0) {
-                log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
-                goto out;
-        }
-        if (policy.n_problems) {
-                /* At every container start: the first few; `check` lists them all. */
-                size_t shown = policy.n_problems < 5 ? policy.n_problems : 5;
-                for (size_t i = 0; i < shown; i++)
-                        log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING, "policy %s:%u: %s",
-                                policy.problems[i].file, policy.problems[i].line,
-                                policy.problems[i].message);
-                if (shown < policy.n_problems)
-                        log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING,
-                                "policy: %zu more problems; run 'oci-shm-hook check'",
-                                policy.n_problems - shown);
-                log_msg(o->fail_on_policy_error ? LOG_ERR : LOG_WARNING,
-                        "container=%s: the policy is invalid; %s", state.id,
-                        o->fail_on_policy_error ? "refusing the container (--on-policy-error=fail)"
-                                                : "/dev/shm stays as the engine made it");
-                status = o->fail_on_policy_error ? EXIT_FAILURE : EXIT_SUCCESS;
-                goto out;
-        }
-
-        if (policy_decide(&policy, &in, &decision, &err) < 0) {
-                log_decision(LOG_ERR, state.id, image_name(&lookup), &decision, NULL, "failed",
-                             err.message);
-                goto out;
-        }
-        if (decision.kind == DECISION_NO_MATCH) {
-                /* Not worth an engine lookup unless the line is going to be logged. */
-                log_decision(LOG_DEBUG, state.id,
-                             o->log_priority >= LOG_DEBUG ? image_name(&lookup) : NULL, &decision,
-                             NULL, "no-match", NULL);
-                status = EXIT_SUCCESS;
-                goto out;
-        }
-        if (decision.warning[0])
-                log_msg(LOG_WARNING, "container=%s: rule %s:%u: %s", state.id, decision.rule->file,
-                        decision.rule->line, decision.warning);
-        if (decision.kind == DECISION_KEEP) {
-                log_decision(LOG_INFO, state.id, image_name(&lookup), &decision, NULL, "exempt",
-                             NULL);
-                status = EXIT_SUCCESS;
-                goto out;
-        }
-
-        struct shm_apply_args args = {
-            .pid = state.pid,
-            .rootfs = spec.root_path,
-            .entry = &spec.shm,
-            .host = decision.kind == DECISION_HOST,
-            .bytes = decision.bytes,
-            .api = o->mount_api,
-        };
-        if (shm_apply(&args, &outcome, &err) < 0) {
-                log_decision(LOG_ERR, state.id, image_name(&lookup), &decision, NULL, "failed",
-                             err.message);
-                goto out;
-        }
-        log_decision(LOG_INFO, state.id, image_name(&lookup), &decision, &outcome, outcome.result,
-                     NULL);
-        status = EXIT_SUCCESS;
+        status = decide_and_apply(o, &h);
 out:
-        image_ref_free(&lookup.image);
-        free(lookup.ref);
-        policy_free(&policy);
-        oci_spec_free(&spec);
-        oci_state_free(&state);
+        hook_run_free(&h);
         return status;
 }
 

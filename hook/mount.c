@@ -26,75 +26,50 @@
 
 /* ---- classification (pure, unit tested) ---- */
 
-static bool is_engine_id(const char *s, size_t len)
+/*
+ * A whole tmpfs at <root>/dev/shm is called the container's own only when
+ * these facts, which no container user can forge, hold; they are checked in
+ * the container's mount namespace before pivot_root, where the host's mounts
+ * are still visible:
+ *  - it is the topmost mount there (the path was resolved through any
+ *    stacked mounts, so whatever the container will see is what is checked);
+ *  - its file system is mounted nowhere else in that namespace: a host tmpfs
+ *    that a later mount, a symlink in the image or an odd destination put on
+ *    /dev/shm is still mounted at its host path too;
+ *  - no config.json bind source lies on it: that catches a tmpfs from
+ *    another namespace (a /proc/PID/root/... source), seen from the host;
+ *  - mountinfo's source is the entry's source, as the runtime passed it.
+ * A bind is the engine's pod tmpfs only when its source is the engine's own
+ * shm path (engine_shm_source_is_own), reached without a symlink, on the
+ * same device.
+ */
+static enum shm_kind classify_private(const struct shm_observation *obs,
+                                      const struct spec_mount *entry, char *why, size_t why_size)
 {
-        if (len != 64)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return true;
+        if (obs->also_mounted_at)
+                snprintf(why, why_size, "its file system is also mounted at '%s'",
+                         obs->also_mounted_at);
+        else if (obs->bound_from)
+                snprintf(why, why_size, "config.json binds its file system from '%s'",
+                         obs->bound_from);
+        else if (entry->source && entry->source[0] &&
+                 (!obs->source || strcmp(obs->source, entry->source) != 0))
+                snprintf(why, why_size, "its source is '%s', not config.json's '%s'",
+                         obs->source ? obs->source : "", entry->source);
+        else
+                return SHM_KIND_PRIVATE;
+        return SHM_KIND_UNVERIFIED;
 }
 
-struct component {
-        const char *s;
-        size_t len;
-};
-
-static bool component_is(const struct component *c, const char *word)
+enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_mount *entry,
+                           char *why, size_t why_size)
 {
-        return c->len == strlen(word) && memcmp(c->s, word, c->len) == 0;
-}
-
-bool shm_source_is_engine_managed(const char *source)
-{
-        struct component c[4]; /* last four components, c[0] the last */
-        size_t n = 0;
-        const char *end;
-
-        if (!source || source[0] != '/')
-                return false;
-        end = source + strlen(source);
-        while (n < 4 && end > source) {
-                while (end > source && end[-1] == '/')
-                        end--;
-                const char *start = end;
-                while (start > source && start[-1] != '/')
-                        start--;
-                if (start == end)
-                        break;
-                c[n++] = (struct component){start, (size_t)(end - start)};
-                if ((c[n - 1].len == 1 && c[n - 1].s[0] == '.') || component_is(&c[n - 1], ".."))
-                        return false;
-                end = start;
+        char ignored[8];
+        if (!why || !why_size) {
+                why = ignored;
+                why_size = sizeof(ignored);
         }
-        if (n < 4 || !component_is(&c[0], "shm"))
-                return false;
-        /* containerd CRI: io.containerd.grpc.v1.cri/sandboxes/<id>/shm */
-        if (is_engine_id(c[1].s, c[1].len) && component_is(&c[2], "sandboxes") &&
-            component_is(&c[3], "io.containerd.grpc.v1.cri"))
-                return true;
-        /* Docker: containers/<id>/mounts/shm */
-        if (component_is(&c[1], "mounts") && is_engine_id(c[2].s, c[2].len) &&
-            component_is(&c[3], "containers"))
-                return true;
-        /* containers-storage (CRI-O, Podman): <driver>-containers/<id>/userdata/shm */
-        static const char suffix[] = "-containers";
-        size_t suffix_len = sizeof(suffix) - 1;
-        if (component_is(&c[1], "userdata") && is_engine_id(c[2].s, c[2].len) &&
-            c[3].len > suffix_len &&
-            memcmp(c[3].s + c[3].len - suffix_len, suffix, suffix_len) == 0) {
-                for (size_t i = 0; i < c[3].len - suffix_len; i++)
-                        if (!((c[3].s[i] >= 'a' && c[3].s[i] <= 'z') ||
-                              (c[3].s[i] >= '0' && c[3].s[i] <= '9')))
-                                return false;
-                return true;
-        }
-        return false;
-}
-
-enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_mount *entry)
-{
+        why[0] = '\0';
         if (!obs->mount_root)
                 return SHM_KIND_NONE;
         /* By device, not by path: a bind of the host's /dev/shm has its device. */
@@ -106,10 +81,10 @@ enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_
         if (!entry || !entry->present)
                 return SHM_KIND_OTHER;
         if (!entry->bind)
-                return entry->type && strcmp(entry->type, "tmpfs") == 0 ? SHM_KIND_PRIVATE
-                                                                        : SHM_KIND_OTHER;
-        if (shm_source_is_engine_managed(entry->source) && obs->source_dev_known &&
-            obs->source_dev == obs->dev)
+                return entry->type && strcmp(entry->type, "tmpfs") == 0
+                           ? classify_private(obs, entry, why, why_size)
+                           : SHM_KIND_OTHER;
+        if (obs->engine_source && obs->source_dev_known && obs->source_dev == obs->dev)
                 return SHM_KIND_ENGINE_SHARED;
         return SHM_KIND_OTHER;
 }
@@ -127,6 +102,8 @@ const char *shm_kind_name(enum shm_kind kind)
                 return "host";
         case SHM_KIND_OTHER:
                 return "volume";
+        case SHM_KIND_UNVERIFIED:
+                return "unverified-tmpfs";
         }
         return "unknown";
 }
@@ -585,131 +562,252 @@ static void detach(int mount_fd)
         umount2(path, MNT_DETACH);
 }
 
-static void cleanup_targetp(struct shm_target *t)
+/* Everything shm_apply() holds, so that one exit releases it. */
+struct apply {
+        const struct shm_apply_args *args;
+        enum shm_mount_api api;
+        char *shown;
+        int root_fd, host_tree_fd, attached;
+        struct shm_target target;
+        int mnt_id;
+        struct mountinfo_entry mount, twin;
+        struct bind_dev {
+                bool known;
+                dev_t dev;
+        } * bind_devs; /* of config.json's bind sources, seen from the host, in order */
+        struct shm_observation obs;
+};
+
+static void apply_release(struct apply *a)
 {
-        shm_target_close(t);
+        free(a->shown);
+        if (a->root_fd >= 0)
+                close(a->root_fd);
+        if (a->host_tree_fd >= 0)
+                close(a->host_tree_fd);
+        if (a->attached >= 0)
+                close(a->attached);
+        shm_target_close(&a->target);
+        mountinfo_entry_free(&a->mount);
+        mountinfo_entry_free(&a->twin);
+        free(a->bind_devs);
 }
 
-int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct shm_error *err)
+static bool entry_is_private_tmpfs(const struct spec_mount *entry)
 {
-        _cleanup_close_ int host_tree_fd = -1, root_fd = -1, attached = -1;
-        __attribute__((cleanup(cleanup_targetp))) struct shm_target target = {.fd = -1,
-                                                                              .dev_fd = -1};
-        __attribute__((cleanup(mountinfo_entry_free))) struct mountinfo_entry mount_entry = {0};
-        _cleanup_free_ char *shown = NULL;
-        struct shm_observation obs = {0};
-        enum shm_mount_api api = args->api;
+        return entry->present && !entry->bind && entry->type && strcmp(entry->type, "tmpfs") == 0;
+}
+
+/* The device of the engine's shm source, reached without a symlink. */
+static int engine_source_dev(struct apply *a, const char *source, struct shm_error *err)
+{
+        _cleanup_close_ int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct stat st;
-        int mnt_id = -1, r;
+        enum shm_mount_api api = a->api;
+        int fd;
 
-        memset(out, 0, sizeof(*out));
-        if (asprintf(&shown, "%s/dev/shm", args->rootfs) < 0)
-                return shm_error_set(err, ENOMEM, "out of memory");
+        if (slash < 0)
+                return shm_error_set(err, errno, "cannot open '/': %s", strerror(errno));
+        fd = resolve_dir(slash, source + strspn(source, "/"), source, &api, err);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) == 0) {
+                a->obs.source_dev_known = true;
+                a->obs.source_dev = st.st_dev;
+        }
+        close(fd);
+        return 0;
+}
 
-        /* Facts only the host's namespace shows. */
+/* The host's /dev/shm, to bind: it must be a tmpfs of its own, not a piece of /dev. */
+static int check_host_shm(struct shm_error *err)
+{
+        _cleanup_close_ int fd = open("/dev/shm", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct statfs sfs;
+        bool mount_root;
+        dev_t dev;
+        int mnt_id;
+
+        if (fd < 0 || fstatfs(fd, &sfs) < 0)
+                return shm_error_set(err, errno, "cannot open the host's /dev/shm: %s",
+                                     strerror(errno));
+        if (sfs.f_type != TMPFS_MAGIC ||
+            mount_id_of(fd, SHM_MOUNT_API_AUTO, &mount_root, &dev, &mnt_id) < 0 || !mount_root)
+                return shm_error_set(err, EPERM,
+                                     "the host's /dev/shm is not a tmpfs of its own; refusing to "
+                                     "bind it into a container (that would share a writable "
+                                     "part of the host's /dev)");
+        return 0;
+}
+
+/* Facts only the host's namespace shows, gathered before joining the container's. */
+static int observe_host(struct apply *a, struct shm_error *err)
+{
+        const struct shm_apply_args *args = a->args;
+        const struct spec_mount *entry = &args->spec->shm;
+        struct stat st;
+        int r;
+
         if (stat("/dev/shm", &st) == 0) {
-                obs.host_dev_known = true;
-                obs.host_dev = st.st_dev;
+                a->obs.host_dev_known = true;
+                a->obs.host_dev = st.st_dev;
         }
-        if (args->entry && args->entry->present && args->entry->bind && args->entry->source &&
-            stat(args->entry->source, &st) == 0) {
-                obs.source_dev_known = true;
-                obs.source_dev = st.st_dev;
+        if (entry->present && entry->bind &&
+            (a->obs.engine_source = engine_shm_source_is_own(args->engine, entry->source)) &&
+            (r = engine_source_dev(a, entry->source, err)) < 0)
+                return r;
+        if (entry_is_private_tmpfs(entry) && args->spec->n_bind_sources) {
+                a->bind_devs = calloc(args->spec->n_bind_sources, sizeof(*a->bind_devs));
+                if (!a->bind_devs)
+                        return shm_error_set(err, ENOMEM, "out of memory");
+                /* As the runtime resolved them: following symlinks, on the host. */
+                for (size_t i = 0; i < args->spec->n_bind_sources; i++)
+                        if (stat(args->spec->bind_sources[i], &st) == 0)
+                                a->bind_devs[i] = (struct bind_dev){true, st.st_dev};
         }
-        if (args->host && api == SHM_MOUNT_API_AUTO) {
-                host_tree_fd = open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-                if (host_tree_fd < 0 && errno != ENOSYS)
+        if (!args->host)
+                return 0;
+        if ((r = check_host_shm(err)) < 0)
+                return r;
+        if (a->api == SHM_MOUNT_API_AUTO) {
+                a->host_tree_fd =
+                    open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (a->host_tree_fd < 0 && errno != ENOSYS)
                         return shm_error_set(err, errno, "cannot open the host's /dev/shm: %s",
                                              strerror(errno));
         }
+        return 0;
+}
 
-        r = join_mount_namespace(args->pid, err);
+/* What is mounted at <root>/dev/shm now, seen in the container's namespace. */
+static int observe_target(struct apply *a, struct shm_error *err)
+{
+        const struct spec_mount *entry = &a->args->spec->shm;
+        bool private_entry = entry_is_private_tmpfs(entry);
+        int r;
+
+        r = mount_id_of(a->target.fd, a->api, &a->obs.mount_root, &a->obs.dev, &a->mnt_id);
+        if (r < 0)
+                return shm_error_set(err, -r, "cannot inspect '%s': %s", a->shown, strerror(-r));
+        if (!a->obs.mount_root)
+                return 0;
+        r = mountinfo_find_twin("/proc/thread-self/mountinfo", a->mnt_id, major(a->obs.dev),
+                                minor(a->obs.dev), &a->mount, private_entry ? &a->twin : NULL, err);
         if (r < 0)
                 return r;
+        a->obs.fstype = a->mount.fstype;
+        a->obs.fs_root = a->mount.root;
+        a->obs.source = a->mount.source;
+        a->obs.also_mounted_at = a->twin.fstype ? a->twin.mount_point : NULL;
+        for (size_t i = 0; a->bind_devs && i < a->args->spec->n_bind_sources; i++)
+                if (a->bind_devs[i].known && a->bind_devs[i].dev == a->obs.dev) {
+                        a->obs.bound_from = a->args->spec->bind_sources[i];
+                        break;
+                }
+        return 0;
+}
 
-        root_fd = open(args->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (root_fd < 0)
-                return shm_error_set(err, errno, "cannot open the container root '%s': %s",
-                                     args->rootfs, strerror(errno));
-        r = shm_target_open(root_fd, shown, &api, &target, err);
+static int mount_fresh(struct apply *a, struct shm_outcome *out, struct shm_error *err)
+{
+        int r = a->args->host ? bind_host_shm(a->host_tree_fd, a->target.fd, a->api, a->shown, err)
+                              : shm_mount_tmpfs(a->target.fd, a->args->bytes, a->api, a->shown,
+                                                &a->attached, err);
         if (r < 0)
                 return r;
-
-        r = mount_id_of(target.fd, api, &obs.mount_root, &obs.dev, &mnt_id);
+        /* move_mount attached the host tree itself: it is the bind now. */
+        int mounted = a->args->host ? a->host_tree_fd : a->attached;
+        r = verify_mounted(a->root_fd, a->mnt_id, a->api, a->shown, err);
         if (r < 0) {
-                r = shm_error_set(err, -r, "cannot inspect '%s': %s", shown, strerror(-r));
-                goto undo;
+                detach(mounted);
+                return r;
         }
-        if (obs.mount_root) {
-                r = mountinfo_find("/proc/thread-self/mountinfo", mnt_id, &mount_entry, err);
-                if (r < 0)
-                        goto undo;
-                obs.fstype = mount_entry.fstype;
-                obs.fs_root = mount_entry.root;
-        }
-        out->kind = shm_classify(&obs, args->entry);
-        if (out->kind == SHM_KIND_PRIVATE || out->kind == SHM_KIND_ENGINE_SHARED ||
-            out->kind == SHM_KIND_HOST) {
-                /* 0 would read as "unlimited" and keep it: fail instead. */
-                r = tmpfs_size(target.fd, &out->before);
-                if (r < 0)
-                        return shm_error_set(err, -r, "cannot read the size of '%s': %s", shown,
-                                             strerror(-r));
-        }
-        out->after = out->before;
+        out->result = a->args->host ? "host-mounted" : "mounted";
+        out->after = a->args->host ? out->before : round_to_pages(a->args->bytes);
+        return 0;
+}
 
+static int grow(struct apply *a, struct shm_outcome *out, struct shm_error *err)
+{
+        /* Grow only: an explicit larger --shm-size, or an unlimited tmpfs, stays. */
+        if (out->before == 0 || out->before >= round_to_pages(a->args->bytes)) {
+                out->result = "kept";
+                return 0;
+        }
+        int r = resize_tmpfs(a->target.fd, a->args->bytes, a->api, a->shown, err);
+        if (r < 0)
+                return r;
+        tmpfs_size(a->target.fd, &out->after);
+        out->result = "grown";
+        return 0;
+}
+
+static int act(struct apply *a, struct shm_outcome *out, const char *why, struct shm_error *err)
+{
         switch (out->kind) {
         case SHM_KIND_HOST:
-                out->result = args->host ? "already-host" : "skipped-host";
+                out->result = a->args->host ? "already-host" : "skipped-host";
                 return 0;
         case SHM_KIND_OTHER:
                 out->result = "skipped-volume";
                 return 0;
+        case SHM_KIND_UNVERIFIED:
+                return shm_error_set(err, EPERM,
+                                     "'%s' is a tmpfs that config.json's /dev/shm entry did not "
+                                     "make (%s); refusing to change it",
+                                     a->shown, why);
         case SHM_KIND_NONE:
-                if (args->host)
-                        goto bind_host;
-                r = shm_mount_tmpfs(target.fd, args->bytes, api, shown, &attached, err);
-                if (r < 0)
-                        goto undo;
-                r = verify_mounted(root_fd, mnt_id, api, shown, err);
-                if (r < 0) {
-                        detach(attached);
-                        goto undo;
-                }
-                out->result = "mounted";
-                out->after = round_to_pages(args->bytes);
-                return 0;
+                return mount_fresh(a, out, err);
         case SHM_KIND_PRIVATE:
         case SHM_KIND_ENGINE_SHARED:
-                if (args->host)
-                        goto bind_host;
-                /* Grow only: an explicit larger --shm-size, or an unlimited tmpfs, stays. */
-                if (out->before == 0 || out->before >= round_to_pages(args->bytes)) {
-                        out->result = "kept";
-                        return 0;
-                }
-                r = resize_tmpfs(target.fd, args->bytes, api, shown, err);
-                if (r < 0)
-                        return r;
-                tmpfs_size(target.fd, &out->after);
-                out->result = "grown";
-                return 0;
+                return a->args->host ? mount_fresh(a, out, err) : grow(a, out, err);
         }
         return shm_error_set(err, EINVAL, "unexpected /dev/shm kind");
+}
 
-bind_host:
-        r = bind_host_shm(host_tree_fd, target.fd, api, shown, err);
-        if (r < 0)
-                goto undo;
-        r = verify_mounted(root_fd, mnt_id, api, shown, err);
-        if (r < 0) {
-                detach(host_tree_fd); /* attached by move_mount, it is the bind now */
-                goto undo;
+int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct shm_error *err)
+{
+        struct apply a = {.args = args,
+                          .api = args->api,
+                          .root_fd = -1,
+                          .host_tree_fd = -1,
+                          .attached = -1,
+                          .target = {.fd = -1, .dev_fd = -1},
+                          .mnt_id = -1};
+        char why[PATH_MAX + 128];
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        if (asprintf(&a.shown, "%s/dev/shm", args->spec->root_path) < 0) {
+                a.shown = NULL;
+                return shm_error_set(err, ENOMEM, "out of memory");
         }
-        out->result = "host-mounted";
-        return 0;
-
-undo:
-        shm_target_undo(&target);
+        if ((r = observe_host(&a, err)) < 0 || (r = join_mount_namespace(args->pid, err)) < 0)
+                goto out;
+        a.root_fd = open(args->spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (a.root_fd < 0) {
+                r = shm_error_set(err, errno, "cannot open the container root '%s': %s",
+                                  args->spec->root_path, strerror(errno));
+                goto out;
+        }
+        if ((r = shm_target_open(a.root_fd, a.shown, &a.api, &a.target, err)) < 0 ||
+            (r = observe_target(&a, err)) < 0)
+                goto out;
+        out->kind = shm_classify(&a.obs, &args->spec->shm, why, sizeof(why));
+        if (out->kind == SHM_KIND_PRIVATE || out->kind == SHM_KIND_ENGINE_SHARED ||
+            out->kind == SHM_KIND_HOST) {
+                /* 0 would read as "unlimited" and keep it: fail instead. */
+                if ((r = tmpfs_size(a.target.fd, &out->before)) < 0) {
+                        r = shm_error_set(err, -r, "cannot read the size of '%s': %s", a.shown,
+                                          strerror(-r));
+                        goto out;
+                }
+        }
+        out->after = out->before;
+        r = act(&a, out, why, err);
+out:
+        /* Nothing is left half-done: a directory the hook made goes again. */
+        if (r < 0)
+                shm_target_undo(&a.target);
+        apply_release(&a);
         return r;
 }

@@ -10,39 +10,38 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "engine.h"
 #include "spec.h"
 
 enum shm_kind {
         SHM_KIND_NONE,          /* nothing mounted at <root>/dev/shm, or no such directory */
-        SHM_KIND_PRIVATE,       /* a tmpfs of this container alone (config.json tmpfs entry) */
-        SHM_KIND_ENGINE_SHARED, /* a bind of an engine-managed pod or IPC tmpfs */
+        SHM_KIND_PRIVATE,       /* the tmpfs the runtime made for config.json's /dev/shm entry */
+        SHM_KIND_ENGINE_SHARED, /* a bind of the engine's own pod or IPC tmpfs */
         SHM_KIND_HOST,          /* the host's /dev/shm */
         SHM_KIND_OTHER,         /* a volume or file system the container does not own */
+        SHM_KIND_UNVERIFIED,    /* a whole tmpfs the hook cannot tie to the entry: refused */
 };
 
 /* What the hook saw at <root>/dev/shm, and on the host before joining. */
 struct shm_observation {
-        bool mount_root;     /* the directory is the root of a mount */
+        bool mount_root;     /* the directory is the root of a mount (the topmost there) */
         dev_t dev;           /* of that mount */
         const char *fstype;  /* from mountinfo, NULL when unknown */
         const char *fs_root; /* the mount's root within its file system ("/" = all of it) */
+        const char *source;  /* mountinfo's source field */
         bool host_dev_known;
-        dev_t host_dev; /* of the host's /dev/shm */
+        dev_t host_dev;     /* of the host's /dev/shm */
+        bool engine_source; /* the entry binds the engine's own shm (engine_shm_source_is_own) */
         bool source_dev_known;
-        dev_t source_dev; /* of the config entry's bind source, seen from the host */
+        dev_t source_dev;            /* of that source, seen from the host */
+        const char *also_mounted_at; /* another mount of the same file system, or NULL */
+        const char *bound_from;      /* a config.json bind source on that device, or NULL */
 };
 
-enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_mount *entry);
+/* *why (when not NULL) says, for SHM_KIND_UNVERIFIED, what did not fit. */
+enum shm_kind shm_classify(const struct shm_observation *obs, const struct spec_mount *entry,
+                           char *why, size_t why_size);
 const char *shm_kind_name(enum shm_kind kind);
-
-/*
- * Engine-managed shm paths, matched on the engine's own part so any state
- * directory works (<id> is 64 hex digits):
- *   .../io.containerd.grpc.v1.cri/sandboxes/<id>/shm     containerd CRI
- *   .../<driver>-containers/<id>/userdata/shm             CRI-O, Podman
- *   .../containers/<id>/mounts/shm                        Docker
- */
-bool shm_source_is_engine_managed(const char *source);
 
 enum shm_mount_api {
         SHM_MOUNT_API_AUTO,   /* openat2 + fsopen/fspick/move_mount when the kernel has them */
@@ -74,10 +73,12 @@ void shm_target_close(struct shm_target *t);
 int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
                     int *attached, struct shm_error *err);
 
+struct engine;
+
 struct shm_apply_args {
-        pid_t pid;          /* the container's init */
-        const char *rootfs; /* absolute host path */
-        const struct spec_mount *entry;
+        pid_t pid; /* the container's init */
+        const struct oci_spec *spec;
+        const struct engine *engine;
         bool host;      /* bind the host's /dev/shm */
         uint64_t bytes; /* otherwise: make /dev/shm at least this large */
         enum shm_mount_api api;

@@ -108,36 +108,80 @@ oom:
         return -ENOMEM;
 }
 
-int mountinfo_find(const char *path, int id, struct mountinfo_entry *e, struct shm_error *err)
+/* The mount ID and device at the start of a line, without parsing the rest. */
+static bool line_id_and_dev(const char *line, unsigned long *id, unsigned long *major,
+                            unsigned long *minor)
+{
+        unsigned long parent;
+        return parse_uint(&line, ' ', 0x7fffffff, id) &&
+               parse_uint(&line, ' ', 0x7fffffff, &parent) &&
+               parse_uint(&line, ':', 0xffffffff, major) &&
+               parse_uint(&line, ' ', 0xffffffff, minor);
+}
+
+static int take_line(const char *path, int id, const char *line, struct mountinfo_entry *e,
+                     struct shm_error *err)
+{
+        int r = mountinfo_parse_line(line, e);
+        if (r == -ENOMEM)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        if (r < 0)
+                return shm_error_set(err, EIO, "'%s' has a malformed line for mount %d", path, id);
+        return 0;
+}
+
+int mountinfo_find_twin(const char *path, int id, unsigned major, unsigned minor,
+                        struct mountinfo_entry *e, struct mountinfo_entry *twin,
+                        struct shm_error *err)
 {
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
-        char prefix[16];
-        size_t cap = 0, prefix_len;
+        size_t cap = 0;
+        int r;
 
         *e = (struct mountinfo_entry){0};
-        prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "%d ", id);
+        if (twin)
+                *twin = (struct mountinfo_entry){0};
         f = fopen(path, "re");
         if (!f)
                 return shm_error_set(err, errno, "cannot read '%s': %s", path, strerror(errno));
         while (getline(&line, &cap, f) > 0) {
-                if (strncmp(line, prefix, prefix_len) != 0)
+                unsigned long line_id, line_major, line_minor;
+                if (!line_id_and_dev(line, &line_id, &line_major, &line_minor))
                         continue;
-                int r = mountinfo_parse_line(line, e);
-                if (r == -ENOMEM)
-                        return shm_error_set(err, ENOMEM, "out of memory");
-                if (r < 0)
-                        return shm_error_set(err, EIO, "'%s' has a malformed line for mount %d",
-                                             path, id);
-                return 0;
+                if ((int)line_id == id && !e->fstype) {
+                        if ((r = take_line(path, id, line, e, err)) < 0)
+                                return r;
+                } else if (twin && !twin->fstype && line_major == major && line_minor == minor) {
+                        if ((r = take_line(path, (int)line_id, line, twin, err)) < 0) {
+                                mountinfo_entry_free(e);
+                                return r;
+                        }
+                }
+                if (e->fstype && (!twin || twin->fstype))
+                        return 0;
         }
-        if (ferror(f))
+        if (ferror(f)) {
+                mountinfo_entry_free(e);
+                mountinfo_entry_free(twin);
                 return shm_error_set(err, EIO, "cannot read '%s'", path);
+        }
+        if (e->fstype)
+                return 0;
+        if (twin)
+                mountinfo_entry_free(twin);
         return shm_error_set(err, ENOENT, "mount %d is not in '%s'", id, path);
+}
+
+int mountinfo_find(const char *path, int id, struct mountinfo_entry *e, struct shm_error *err)
+{
+        return mountinfo_find_twin(path, id, 0, 0, e, NULL, err);
 }
 
 void mountinfo_entry_free(struct mountinfo_entry *e)
 {
+        if (!e)
+                return;
         free(e->root);
         free(e->mount_point);
         free(e->fstype);

@@ -31,4 +31,13 @@ int mountinfo_parse_line(const char *line, struct mountinfo_entry *e);
 /* The entry of mount `id` in the table at `path`; -ENOENT when it is not there. */
 int mountinfo_find(const char *path, int id, struct mountinfo_entry *e, struct shm_error *err);
 
+/*
+ * The same, reading the whole table to find in *twin (when not NULL) another
+ * mount of device major:minor: a bind of the same file system elsewhere.
+ * *twin stays empty (fstype NULL) when there is none.
+ */
+int mountinfo_find_twin(const char *path, int id, unsigned major, unsigned minor,
+                        struct mountinfo_entry *e, struct mountinfo_entry *twin,
+                        struct shm_error *err);
+
 void mountinfo_entry_free(struct mountinfo_entry *e);

@@ -3,33 +3,52 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "fileio.h"
-#include "json.h"
+#include "json_reader.h"
 
-#include <yajl/yajl_parse.h>
+bool spec_clean_path(const char *path, char *out, size_t size)
+{
+        size_t n = 0;
+
+        if (size < 2)
+                return false;
+        out[n++] = '/';
+        for (const char *p = path; *p;) {
+                size_t len = strcspn(p, "/");
+                if ((len == 1 && p[0] == '.') || len == 0) {
+                        /* nothing */
+                } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+                        /* Up one, never above the root. */
+                        while (n > 1 && out[n - 1] != '/')
+                                n--;
+                        if (n > 1)
+                                n--;
+                } else {
+                        if (n > 1)
+                                out[n++] = '/';
+                        if (n + len >= size)
+                                return false;
+                        memcpy(out + n, p, len);
+                        n += len;
+                }
+                p += len;
+                while (*p == '/')
+                        p++;
+        }
+        out[n] = '\0';
+        return true;
+}
 
 bool spec_path_is_dev_shm(const char *path)
 {
-        static const char *const parts[] = {"dev", "shm"};
-        const char *p = path;
-
-        for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-                while (*p == '/')
-                        p++;
-                size_t len = strlen(parts[i]);
-                if (strncmp(p, parts[i], len) != 0 || (p[len] != '/' && p[len] != '\0'))
-                        return false;
-                p += len;
-        }
-        while (*p == '/')
-                p++;
-        return *p == '\0';
+        char clean[16];
+        return spec_clean_path(path, clean, sizeof(clean)) && strcmp(clean, "/dev/shm") == 0;
 }
 
 static bool path_has_dotdot(const char *path)
@@ -41,419 +60,280 @@ static bool path_has_dotdot(const char *path)
 }
 
 /*
- * config.json is read with yajl's event parser, not its tree: a Kubernetes
- * config is tens of kilobytes and may be megabytes, and the hook needs five
- * fields of it. A tree cost a heap allocation per value at every container
- * start (28M instructions and 1,000 page faults for 1 MiB, tests/bench).
- * Every value is still checked: the JSON is strict, and each field the hook
- * reads must have its type.
+ * config.json is streamed, not parsed into a tree: a Kubernetes config is
+ * tens of kilobytes and may be megabytes, and the hook needs a few fields.
  */
-enum node {
-        NODE_IGNORED, /* not read by the hook: only validated as JSON */
-        NODE_TOP,
-        NODE_ROOT,
-        NODE_ROOT_PATH,
-        NODE_MOUNTS,
-        NODE_MOUNT,
-        NODE_MOUNT_DESTINATION,
-        NODE_MOUNT_TYPE,
-        NODE_MOUNT_SOURCE,
-        NODE_MOUNT_OPTIONS,
-        NODE_MOUNT_OPTION,
-        NODE_ANNOTATIONS,
-        NODE_ANNOTATION,
-        NODE_LINUX,
-        NODE_RESOURCES,
-        NODE_MEMORY,
-        NODE_MEMORY_LIMIT,
+enum field {
+        F_CONFIG,
+        F_ROOT,
+        F_ROOT_PATH,
+        F_MOUNTS,
+        F_MOUNT,
+        F_MOUNT_DESTINATION,
+        F_MOUNT_TYPE,
+        F_MOUNT_SOURCE,
+        F_MOUNT_OPTIONS,
+        F_MOUNT_OPTION,
+        F_ANNOTATIONS,
+        F_ANNOTATION,
+        F_LINUX,
+        F_RESOURCES,
+        F_MEMORY,
+        F_MEMORY_LIMIT,
+        F_UNIFIED,
+        F_UNIFIED_VALUE,
 };
 
-enum shape { SHAPE_ANY, SHAPE_OBJECT, SHAPE_ARRAY, SHAPE_STRING, SHAPE_INTEGER };
-
-static const struct {
-        const char *name;
-        enum shape shape;
-} nodes[] = {
-    [NODE_IGNORED] = {"", SHAPE_ANY},
-    [NODE_TOP] = {"config.json", SHAPE_OBJECT},
-    [NODE_ROOT] = {"config.root", SHAPE_OBJECT},
-    [NODE_ROOT_PATH] = {"config.root.path", SHAPE_STRING},
-    [NODE_MOUNTS] = {"config.mounts", SHAPE_ARRAY},
-    [NODE_MOUNT] = {"config.mounts[]", SHAPE_OBJECT},
-    [NODE_MOUNT_DESTINATION] = {"config.mounts[].destination", SHAPE_STRING},
-    [NODE_MOUNT_TYPE] = {"config.mounts[].type", SHAPE_STRING},
-    [NODE_MOUNT_SOURCE] = {"config.mounts[].source", SHAPE_STRING},
-    [NODE_MOUNT_OPTIONS] = {"config.mounts[].options", SHAPE_ARRAY},
-    [NODE_MOUNT_OPTION] = {"config.mounts[].options[]", SHAPE_STRING},
-    [NODE_ANNOTATIONS] = {"config.annotations", SHAPE_OBJECT},
-    [NODE_ANNOTATION] = {"config.annotations{}", SHAPE_STRING},
-    [NODE_LINUX] = {"config.linux", SHAPE_OBJECT},
-    [NODE_RESOURCES] = {"config.linux.resources", SHAPE_OBJECT},
-    [NODE_MEMORY] = {"config.linux.resources.memory", SHAPE_OBJECT},
-    [NODE_MEMORY_LIMIT] = {"config.linux.resources.memory.limit", SHAPE_INTEGER},
+static const struct json_field spec_fields[] = {
+    [F_CONFIG] = {-1, NULL, JSON_SHAPE_OBJECT, "config.json"},
+    [F_ROOT] = {F_CONFIG, "root", JSON_SHAPE_OBJECT, "config.root"},
+    [F_ROOT_PATH] = {F_ROOT, "path", JSON_SHAPE_STRING, "config.root.path"},
+    [F_MOUNTS] = {F_CONFIG, "mounts", JSON_SHAPE_ARRAY, "config.mounts"},
+    [F_MOUNT] = {F_MOUNTS, NULL, JSON_SHAPE_OBJECT, "config.mounts[]"},
+    [F_MOUNT_DESTINATION] = {F_MOUNT, "destination", JSON_SHAPE_STRING,
+                             "config.mounts[].destination"},
+    [F_MOUNT_TYPE] = {F_MOUNT, "type", JSON_SHAPE_STRING, "config.mounts[].type"},
+    [F_MOUNT_SOURCE] = {F_MOUNT, "source", JSON_SHAPE_STRING, "config.mounts[].source"},
+    [F_MOUNT_OPTIONS] = {F_MOUNT, "options", JSON_SHAPE_ARRAY, "config.mounts[].options"},
+    [F_MOUNT_OPTION] = {F_MOUNT_OPTIONS, NULL, JSON_SHAPE_STRING, "config.mounts[].options[]"},
+    [F_ANNOTATIONS] = {F_CONFIG, "annotations", JSON_SHAPE_MAP, "config.annotations"},
+    [F_ANNOTATION] = {F_ANNOTATIONS, NULL, JSON_SHAPE_STRING, "config.annotations"},
+    [F_LINUX] = {F_CONFIG, "linux", JSON_SHAPE_OBJECT, "config.linux"},
+    [F_RESOURCES] = {F_LINUX, "resources", JSON_SHAPE_OBJECT, "config.linux.resources"},
+    [F_MEMORY] = {F_RESOURCES, "memory", JSON_SHAPE_OBJECT, "config.linux.resources.memory"},
+    [F_MEMORY_LIMIT] = {F_MEMORY, "limit", JSON_SHAPE_INTEGER,
+                        "config.linux.resources.memory.limit"},
+    [F_UNIFIED] = {F_RESOURCES, "unified", JSON_SHAPE_MAP, "config.linux.resources.unified"},
+    [F_UNIFIED_VALUE] = {F_UNIFIED, NULL, JSON_SHAPE_STRING, "config.linux.resources.unified"},
 };
 
 struct spec_parser {
         struct oci_spec *spec;
-        struct shm_error *err;
-        unsigned depth;
-        enum node stack[JSON_MAX_DEPTH + 1]; /* the container at each depth */
-        enum node next;                      /* the node of the next value in a map */
+        const struct spec_keys *keys;
         char *root_path;
         /* the mounts[] entry being read */
-        size_t mount_index;
         char *destination, *type, *source;
         bool bind;
-        /* the annotation whose value comes next */
-        char *annotation_key;
-        size_t cap_annotations;
-        struct json_stream stream;
-        /* top-level keys, for the duplicate check */
-        char **top_keys;
-        size_t n_top_keys;
+        size_t cap_annotations, cap_bind_sources;
+        uint64_t limit, unified_max; /* 0: not set */
 };
 
-static int parser_fail(struct spec_parser *p, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int parser_fail(struct spec_parser *p, int code, const char *fmt, ...)
+static int set_string(char **field, const char *text, size_t len, struct shm_error *err)
 {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(p->err->message, sizeof(p->err->message), fmt, ap);
-        va_end(ap);
-        p->err->code = code;
-        return 0; /* stops yajl */
+        free(*field);
+        *field = strndup(text, len);
+        return *field ? 0 : shm_error_set(err, ENOMEM, "out of memory");
 }
 
-/* The node of the value that starts now. */
-static enum node value_node(const struct spec_parser *p)
+static int grow(void **array, size_t *cap, size_t n, size_t item, struct shm_error *err)
 {
-        if (p->depth == 0)
-                return NODE_TOP;
-        switch (p->stack[p->depth]) {
-        case NODE_MOUNTS:
-                return NODE_MOUNT;
-        case NODE_MOUNT_OPTIONS:
-                return NODE_MOUNT_OPTION;
-        case NODE_IGNORED:
-                return NODE_IGNORED;
-        default:
-                return p->next; /* in an object: set by its key */
-        }
-}
-
-static int wrong_type(struct spec_parser *p, enum node n, const char *what)
-{
-        if (n == NODE_TOP)
-                return parser_fail(p, EINVAL, "config.json is not a JSON object");
-        if (n == NODE_ANNOTATION)
-                return parser_fail(p, EINVAL, "annotation '%s' is not a string", p->annotation_key);
-        if (n == NODE_MOUNT)
-                return parser_fail(p, EINVAL, "'config.mounts[%zu]' is not an object",
-                                   p->mount_index);
-        if (n == NODE_MOUNT_OPTION)
-                return parser_fail(p, EINVAL,
-                                   "'config.mounts[%zu].options' holds a value that is not a "
-                                   "string",
-                                   p->mount_index);
-        return parser_fail(p, EINVAL, "'%s' is not %s", nodes[n].name, what);
-}
-
-static const char *shape_name(enum shape shape)
-{
-        switch (shape) {
-        case SHAPE_OBJECT:
-                return "an object";
-        case SHAPE_ARRAY:
-                return "an array";
-        case SHAPE_STRING:
-                return "a string";
-        case SHAPE_INTEGER:
-                return "an integer";
-        default:
-                return "valid";
-        }
-}
-
-/* A value of `shape` arrives for node n: 1 when n takes it, 0 (failed) when not. */
-static int check_shape(struct spec_parser *p, enum node n, enum shape shape)
-{
-        if (nodes[n].shape == SHAPE_ANY || nodes[n].shape == shape)
-                return 1;
-        return wrong_type(p, n, shape_name(nodes[n].shape));
-}
-
-static char *copy_string(struct spec_parser *p, const unsigned char *s, size_t len)
-{
-        char *copy = strndup((const char *)s, len);
-        if (!copy)
-                parser_fail(p, ENOMEM, "out of memory");
-        return copy;
-}
-
-static int on_null(void *ctx)
-{
-        struct spec_parser *p = ctx;
-        enum node n = value_node(p);
-        /* null reads as absent, except where a string must be. */
-        if (n == NODE_ANNOTATION || n == NODE_MOUNT_OPTION || n == NODE_TOP)
-                return wrong_type(p, n, "a string");
-        if (n == NODE_ANNOTATION)
-                free(steal_pointer(&p->annotation_key));
-        return 1;
-}
-
-static int on_boolean(void *ctx, int value)
-{
-        struct spec_parser *p = ctx;
-        (void)value;
-        enum node n = value_node(p);
-        return nodes[n].shape == SHAPE_ANY ? 1 : wrong_type(p, n, shape_name(nodes[n].shape));
-}
-
-static int on_number(void *ctx, const char *text, size_t len)
-{
-        struct spec_parser *p = ctx;
-        enum node n = value_node(p);
-        int64_t value = 0;
-        size_t i = 0;
-        bool negative = false;
-
-        if (nodes[n].shape == SHAPE_ANY)
-                return 1;
-        if (n != NODE_MEMORY_LIMIT)
-                return wrong_type(p, n, shape_name(nodes[n].shape));
-        if (len && text[0] == '-') {
-                negative = true;
-                i++;
-        }
-        if (i == len)
-                return wrong_type(p, n, "an integer");
-        for (; i < len; i++) {
-                if (text[i] < '0' || text[i] > '9' || __builtin_mul_overflow(value, 10, &value) ||
-                    __builtin_add_overflow(value, text[i] - '0', &value))
-                        return wrong_type(p, n, "an integer");
-        }
-        /* -1 (and 0) mean "no limit" in runtimes' practice. */
-        p->spec->memory_limit = !negative && value > 0 ? (uint64_t)value : 0;
-        return 1;
-}
-
-static int on_string(void *ctx, const unsigned char *s, size_t len)
-{
-        struct spec_parser *p = ctx;
-        enum node n = value_node(p);
-
-        if (memchr(s, '\0', len))
-                return parser_fail(p, EINVAL, "config.json contains a NUL character in a string");
-        if (!check_shape(p, n, SHAPE_STRING))
+        if (n < *cap)
                 return 0;
-        switch (n) {
-        case NODE_ROOT_PATH:
-                free(p->root_path);
-                return (p->root_path = copy_string(p, s, len)) != NULL;
-        case NODE_MOUNT_DESTINATION:
-                free(p->destination);
-                return (p->destination = copy_string(p, s, len)) != NULL;
-        case NODE_MOUNT_TYPE:
-                free(p->type);
-                if (!(p->type = copy_string(p, s, len)))
-                        return 0;
-                p->bind |= strcmp(p->type, "bind") == 0;
-                return 1;
-        case NODE_MOUNT_SOURCE:
-                free(p->source);
-                return (p->source = copy_string(p, s, len)) != NULL;
-        case NODE_MOUNT_OPTION:
-                p->bind |= (len == 4 && memcmp(s, "bind", 4) == 0) ||
-                           (len == 5 && memcmp(s, "rbind", 5) == 0);
-                return 1;
-        case NODE_ANNOTATION: {
-                struct oci_spec *spec = p->spec;
-                char *value = copy_string(p, s, len);
-                if (!value)
-                        return 0;
-                spec->annotations[spec->n_annotations++] =
-                    (struct annotation){.key = steal_pointer(&p->annotation_key), .value = value};
-                return 1;
+        size_t new_cap = *cap ? *cap * 2 : 8;
+        void *grown = reallocarray(*array, new_cap, item);
+        if (!grown)
+                return shm_error_set(err, ENOMEM, "out of memory");
+        *array = grown;
+        *cap = new_cap;
+        return 0;
+}
+
+static bool key_wanted(const struct spec_keys *keys, const char *key)
+{
+        if (!keys)
+                return true;
+        for (size_t i = 0; i < keys->n; i++)
+                if (strcmp(keys->keys[i], key) == 0)
+                        return true;
+        return false;
+}
+
+static int add_annotation(struct spec_parser *p, const char *key, const char *text, size_t len,
+                          struct shm_error *err)
+{
+        struct oci_spec *spec = p->spec;
+        bool all = !p->keys;
+
+        /* Asked for by name, a value is part of the decision: it must be plain. */
+        if (!key_wanted(p->keys, key) || (all && spec->n_annotations == SPEC_MAX_ANNOTATIONS) ||
+            (all && memchr(text, '\0', len))) {
+                spec->n_annotations_skipped++;
+                return 0;
         }
+        if (memchr(text, '\0', len))
+                return shm_error_set(err, EINVAL, "annotation '%s' contains a NUL character", key);
+        int r = grow((void **)&spec->annotations, &p->cap_annotations, spec->n_annotations,
+                     sizeof(*spec->annotations), err);
+        if (r < 0)
+                return r;
+        char *k = strdup(key), *v = strndup(text, len);
+        if (!k || !v) {
+                free(k);
+                free(v);
+                return shm_error_set(err, ENOMEM, "out of memory");
+        }
+        spec->annotations[spec->n_annotations++] = (struct annotation){.key = k, .value = v};
+        return 0;
+}
+
+/* "max" or a number of bytes, as the kernel takes memory.max. */
+static int set_unified_max(struct spec_parser *p, const char *text, size_t len,
+                           struct shm_error *err)
+{
+        long long value;
+
+        if (len == 3 && memcmp(text, "max", 3) == 0)
+                return 0;
+        if (len == 0 || text[0] == '-' || json_integer_value(text, len, &value) < 0)
+                return shm_error_set(err, EINVAL,
+                                     "'config.linux.resources.unified' has 'memory.max' '%.*s', "
+                                     "which is neither a number of bytes nor 'max'",
+                                     (int)(len > 64 ? 64 : len), text);
+        p->unified_max = value > 0 ? (uint64_t)value : 0;
+        return 0;
+}
+
+static int on_value(struct json_reader *r, int field, const char *key, const char *text, size_t len,
+                    struct shm_error *err)
+{
+        struct spec_parser *p = r->ctx;
+        long long value;
+
+        switch (field) {
+        case F_ROOT_PATH:
+                return set_string(&p->root_path, text, len, err);
+        case F_MOUNT_DESTINATION:
+                return set_string(&p->destination, text, len, err);
+        case F_MOUNT_TYPE:
+                p->bind |= len == 4 && memcmp(text, "bind", 4) == 0;
+                return set_string(&p->type, text, len, err);
+        case F_MOUNT_SOURCE:
+                return set_string(&p->source, text, len, err);
+        case F_MOUNT_OPTION:
+                p->bind |= (len == 4 && memcmp(text, "bind", 4) == 0) ||
+                           (len == 5 && memcmp(text, "rbind", 5) == 0);
+                return 0;
+        case F_ANNOTATION:
+                return add_annotation(p, key, text, len, err);
+        case F_MEMORY_LIMIT:
+                if (json_integer_value(text, len, &value) < 0)
+                        return shm_error_set(err, ERANGE,
+                                             "'config.linux.resources.memory.limit' is out of "
+                                             "range");
+                /* -1 (and 0) mean "no limit" in runtimes' practice. */
+                p->limit = value > 0 ? (uint64_t)value : 0;
+                return 0;
+        case F_UNIFIED_VALUE:
+                return strcmp(key, "memory.max") == 0 ? set_unified_max(p, text, len, err) : 0;
         default:
-                return 1;
+                return 0;
         }
 }
 
-/* An object or array starts: check its shape and the depth, and enter it. */
-static int enter(struct spec_parser *p, enum node n, enum shape shape)
+static int on_begin(struct json_reader *r, int field, struct shm_error *err)
 {
-        if (!check_shape(p, n, shape))
-                return 0;
-        if (p->depth == JSON_MAX_DEPTH)
-                return parser_fail(p, EINVAL, "config.json is nested deeper than %d levels",
-                                   JSON_MAX_DEPTH);
-        p->stack[++p->depth] = n;
-        p->next = NODE_IGNORED;
-        return 1;
-}
-
-static int on_start_map(void *ctx)
-{
-        struct spec_parser *p = ctx;
-        enum node n = value_node(p);
-
-        if (!enter(p, n, SHAPE_OBJECT))
-                return 0;
-        if (n == NODE_MOUNT) {
+        struct spec_parser *p = r->ctx;
+        (void)err;
+        if (field == F_MOUNT) {
                 free(steal_pointer(&p->destination));
                 free(steal_pointer(&p->type));
                 free(steal_pointer(&p->source));
                 p->bind = false;
         }
-        return 1;
+        return 0;
 }
 
-static int on_map_key(void *ctx, const unsigned char *key, size_t len)
+static int mount_done(struct json_reader *r, struct spec_parser *p, struct shm_error *err)
 {
-        struct spec_parser *p = ctx;
-        static const struct {
-                enum node parent;
-                const char *key;
-                enum node child;
-        } children[] = {
-            {NODE_TOP, "root", NODE_ROOT},
-            {NODE_TOP, "mounts", NODE_MOUNTS},
-            {NODE_TOP, "annotations", NODE_ANNOTATIONS},
-            {NODE_TOP, "linux", NODE_LINUX},
-            {NODE_ROOT, "path", NODE_ROOT_PATH},
-            {NODE_MOUNT, "destination", NODE_MOUNT_DESTINATION},
-            {NODE_MOUNT, "type", NODE_MOUNT_TYPE},
-            {NODE_MOUNT, "source", NODE_MOUNT_SOURCE},
-            {NODE_MOUNT, "options", NODE_MOUNT_OPTIONS},
-            {NODE_LINUX, "resources", NODE_RESOURCES},
-            {NODE_RESOURCES, "memory", NODE_MEMORY},
-            {NODE_MEMORY, "limit", NODE_MEMORY_LIMIT},
-        };
-        enum node parent = p->stack[p->depth];
-
-        if (memchr(key, '\0', len))
-                return parser_fail(p, EINVAL, "config.json contains a NUL character in a string");
-        p->next = NODE_IGNORED;
-        if (parent == NODE_IGNORED)
-                return 1;
-        if (parent == NODE_ANNOTATIONS) {
-                struct oci_spec *spec = p->spec;
-                if (spec->n_annotations == SPEC_MAX_ANNOTATIONS)
-                        return parser_fail(p, E2BIG, "config.json has more than %d annotations",
-                                           SPEC_MAX_ANNOTATIONS);
-                if (spec->n_annotations == p->cap_annotations) {
-                        size_t cap = p->cap_annotations ? p->cap_annotations * 2 : 16;
-                        struct annotation *grown = realloc(spec->annotations, cap * sizeof(*grown));
-                        if (!grown)
-                                return parser_fail(p, ENOMEM, "out of memory");
-                        spec->annotations = grown;
-                        p->cap_annotations = cap;
-                }
-                free(p->annotation_key);
-                if (!(p->annotation_key = copy_string(p, key, len)))
-                        return 0;
-                p->next = NODE_ANNOTATION;
-                return 1;
-        }
-        if (parent == NODE_TOP) {
-                if (p->n_top_keys == SPEC_MAX_ANNOTATIONS)
-                        return parser_fail(p, E2BIG, "config.json has more than %d keys",
-                                           SPEC_MAX_ANNOTATIONS);
-                char **grown = realloc(p->top_keys, (p->n_top_keys + 1) * sizeof(*grown));
-                if (!grown)
-                        return parser_fail(p, ENOMEM, "out of memory");
-                p->top_keys = grown;
-                if (!(p->top_keys[p->n_top_keys] = copy_string(p, key, len)))
-                        return 0;
-                p->n_top_keys++;
-        }
-        for (size_t i = 0; i < ARRAY_SIZE(children); i++)
-                if (children[i].parent == parent && strlen(children[i].key) == len &&
-                    memcmp(children[i].key, key, len) == 0) {
-                        p->next = children[i].child;
-                        break;
-                }
-        return 1;
-}
-
-static int on_end_map(void *ctx)
-{
-        struct spec_parser *p = ctx;
         struct oci_spec *spec = p->spec;
+        char clean[PATH_MAX], where[64];
+        int e;
 
-        if (p->depth == 1)
-                json_stream_ended(&p->stream);
-        if (p->stack[p->depth] == NODE_MOUNT) {
-                if (!p->destination)
-                        return parser_fail(p, EINVAL, "'config.mounts[%zu]' has no destination",
-                                           p->mount_index);
-                if (p->source && strcmp(p->destination, "/etc/hostname") == 0) {
-                        free(spec->hostname_source);
-                        spec->hostname_source = steal_pointer(&p->source);
-                }
-                if (spec_path_is_dev_shm(p->destination)) {
-                        free(spec->shm.type);
-                        free(spec->shm.source);
-                        spec->shm = (struct spec_mount){.present = true,
-                                                        .bind = p->bind,
-                                                        .type = steal_pointer(&p->type),
-                                                        .source = steal_pointer(&p->source)};
-                }
-                p->mount_index++;
+        if (!p->destination)
+                return shm_error_set(err, EINVAL, "'%s' has no destination",
+                                     json_reader_path(r, F_MOUNT, where, sizeof(where)));
+        if (!spec_clean_path(p->destination, clean, sizeof(clean)))
+                return shm_error_set(err, ENAMETOOLONG, "'%s' has a destination that is too long",
+                                     json_reader_path(r, F_MOUNT, where, sizeof(where)));
+        if (p->bind && p->source && p->source[0]) {
+                if ((e = grow((void **)&spec->bind_sources, &p->cap_bind_sources,
+                              spec->n_bind_sources, sizeof(char *), err)) < 0 ||
+                    !(spec->bind_sources[spec->n_bind_sources] = strdup(p->source)))
+                        return e < 0 ? e : shm_error_set(err, ENOMEM, "out of memory");
+                spec->n_bind_sources++;
         }
-        p->depth--;
-        return 1;
+        if (p->source && strcmp(clean, "/etc/hostname") == 0) {
+                free(spec->hostname_source);
+                spec->hostname_source = steal_pointer(&p->source);
+        }
+        if (strcmp(clean, "/dev/shm") == 0) {
+                free(spec->shm.type);
+                free(spec->shm.source);
+                spec->shm = (struct spec_mount){.present = true,
+                                                .bind = p->bind,
+                                                .type = steal_pointer(&p->type),
+                                                .source = steal_pointer(&p->source)};
+        }
+        return 0;
 }
 
-static int on_start_array(void *ctx)
+static int on_end(struct json_reader *r, int field, struct shm_error *err)
 {
-        struct spec_parser *p = ctx;
-        enum node n = value_node(p);
-
-        return enter(p, n, SHAPE_ARRAY);
+        return field == F_MOUNT ? mount_done(r, r->ctx, err) : 0;
 }
 
-static int on_end_array(void *ctx)
-{
-        struct spec_parser *p = ctx;
-        if (p->stack[p->depth] == NODE_MOUNTS && p->mount_index > SPEC_MAX_MOUNTS)
-                return parser_fail(p, E2BIG, "config.json has more than %d mounts",
-                                   SPEC_MAX_MOUNTS);
-        p->depth--;
-        return 1;
-}
-
-static const yajl_callbacks spec_callbacks = {
-    .yajl_null = on_null,
-    .yajl_boolean = on_boolean,
-    .yajl_number = on_number,
-    .yajl_string = on_string,
-    .yajl_start_map = on_start_map,
-    .yajl_map_key = on_map_key,
-    .yajl_end_map = on_end_map,
-    .yajl_start_array = on_start_array,
-    .yajl_end_array = on_end_array,
+static const struct json_reader_ops spec_ops = {
+    .value = on_value,
+    .begin = on_begin,
+    .end = on_end,
 };
 
-static int compare_strings(const void *a, const void *b)
+static int compare_annotation_keys(const void *a, const void *b)
 {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+        return strcmp(((const struct annotation *)a)->key, ((const struct annotation *)b)->key);
 }
 
-/* Keys seen twice in keys[0..n): the first such key, or NULL. Sorts keys. */
-static const char *duplicate_key(char **keys, size_t n)
+/* Go's map keeps the last of a repeated key, libocispec the first: refuse. */
+static int check_unique_annotations(struct oci_spec *spec, struct shm_error *err)
 {
-        if (n < 2)
-                return NULL;
-        qsort(keys, n, sizeof(*keys), compare_strings);
-        for (size_t i = 1; i < n; i++)
-                if (strcmp(keys[i - 1], keys[i]) == 0)
-                        return keys[i];
-        return NULL;
+        if (spec->n_annotations < 2)
+                return 0;
+        qsort(spec->annotations, spec->n_annotations, sizeof(*spec->annotations),
+              compare_annotation_keys);
+        for (size_t i = 1; i < spec->n_annotations; i++)
+                if (strcmp(spec->annotations[i - 1].key, spec->annotations[i].key) == 0)
+                        return shm_error_set(err, EINVAL, "'config.annotations' has key '%s' twice",
+                                             spec->annotations[i].key);
+        return 0;
+}
+
+static uint64_t lowest_limit(uint64_t a, uint64_t b)
+{
+        return !a ? b : !b ? a : a < b ? a : b;
+}
+
+static int finish(struct spec_parser *p, const char *bundle, struct shm_error *err)
+{
+        struct oci_spec *spec = p->spec;
+        int r = check_unique_annotations(spec, err);
+
+        if (r < 0)
+                return r;
+        spec->memory_limit = lowest_limit(p->limit, p->unified_max);
+        if (!p->root_path || !*p->root_path)
+                return shm_error_set(err, EINVAL, "config.json has no 'root.path'");
+        if (p->root_path[0] == '/') {
+                spec->root_path = steal_pointer(&p->root_path);
+                return 0;
+        }
+        if (path_has_dotdot(p->root_path))
+                return shm_error_set(err, EINVAL, "'root.path' '%s' leaves the bundle through '..'",
+                                     p->root_path);
+        if (asprintf(&spec->root_path, "%s/%s", bundle, p->root_path) < 0) {
+                spec->root_path = NULL;
+                return shm_error_set(err, ENOMEM, "out of memory");
+        }
+        return 0;
 }
 
 static void spec_parser_free(struct spec_parser *p)
@@ -462,85 +342,35 @@ static void spec_parser_free(struct spec_parser *p)
         free(p->destination);
         free(p->type);
         free(p->source);
-        free(p->annotation_key);
-        for (size_t i = 0; i < p->n_top_keys; i++)
-                free(p->top_keys[i]);
-        free(p->top_keys);
-}
-
-static int finish(struct spec_parser *p, const char *bundle)
-{
-        struct oci_spec *spec = p->spec;
-        const char *dup;
-
-        if ((dup = duplicate_key(p->top_keys, p->n_top_keys)))
-                return shm_error_set(p->err, EINVAL, "config.json has key '%s' twice", dup);
-        if (spec->n_annotations) {
-                char **keys = malloc(spec->n_annotations * sizeof(*keys));
-                if (!keys)
-                        return shm_error_set(p->err, ENOMEM, "out of memory");
-                for (size_t i = 0; i < spec->n_annotations; i++)
-                        keys[i] = (char *)spec->annotations[i].key;
-                dup = duplicate_key(keys, spec->n_annotations);
-                int r = dup ? shm_error_set(p->err, EINVAL,
-                                            "'config.annotations' has key '%s' twice", dup)
-                            : 0;
-                free(keys);
-                if (r < 0)
-                        return r;
-        }
-        if (!p->root_path || !*p->root_path)
-                return shm_error_set(p->err, EINVAL, "config.json has no 'root.path'");
-        if (p->root_path[0] == '/') {
-                spec->root_path = steal_pointer(&p->root_path);
-                return 0;
-        }
-        if (path_has_dotdot(p->root_path))
-                return shm_error_set(p->err, EINVAL,
-                                     "'root.path' '%s' leaves the bundle through '..'",
-                                     p->root_path);
-        if (asprintf(&spec->root_path, "%s/%s", bundle, p->root_path) < 0) {
-                spec->root_path = NULL;
-                return shm_error_set(p->err, ENOMEM, "out of memory");
-        }
-        return 0;
-}
-
-static int parser_begin(struct spec_parser *p, struct oci_spec *spec, struct shm_error *err)
-{
-        memset(spec, 0, sizeof(*spec));
-        *p = (struct spec_parser){.spec = spec, .err = err};
-        return json_stream_begin(&p->stream, &spec_callbacks, p, "config.json", err);
 }
 
 /* Finish (when r is still 0) and release the parser; on failure *spec is empty. */
-static int parser_end(struct spec_parser *p, const char *bundle, int r)
+static int parser_end(struct spec_parser *p, const char *bundle, int r, struct shm_error *err)
 {
         if (r == 0)
-                r = json_stream_finish(&p->stream);
-        if (r == 0)
-                r = finish(p, bundle);
-        json_stream_free(&p->stream);
+                r = finish(p, bundle, err);
         spec_parser_free(p);
         if (r < 0)
                 oci_spec_free(p->spec);
         return r;
 }
 
-int oci_spec_parse(const char *buf, size_t len, const char *bundle, struct oci_spec *spec,
-                   struct shm_error *err)
+int oci_spec_parse(const char *buf, size_t len, const char *bundle, const struct spec_keys *keys,
+                   struct oci_spec *spec, struct shm_error *err)
 {
-        struct spec_parser p;
-        int r = parser_begin(&p, spec, err);
-        if (r < 0)
-                return r;
-        return parser_end(&p, bundle, json_stream_feed(&p.stream, buf, len));
+        struct spec_parser p = {.spec = spec, .keys = keys};
+
+        memset(spec, 0, sizeof(*spec));
+        int r = json_read_buffer(spec_fields, ARRAY_SIZE(spec_fields), &spec_ops, &p, "config.json",
+                                 buf, len, err);
+        return parser_end(&p, bundle, r, err);
 }
 
-int oci_spec_load(const char *bundle, struct oci_spec *spec, struct shm_error *err)
+int oci_spec_load(const char *bundle, const struct spec_keys *keys, struct oci_spec *spec,
+                  struct shm_error *err)
 {
         _cleanup_close_ int bundle_fd = -1, fd = -1;
-        struct spec_parser p;
+        struct spec_parser p = {.spec = spec, .keys = keys};
         int r;
 
         memset(spec, 0, sizeof(*spec));
@@ -551,11 +381,9 @@ int oci_spec_load(const char *bundle, struct oci_spec *spec, struct shm_error *e
         fd = open_regular_file(bundle_fd, "config.json", SPEC_MAX_BYTES, err);
         if (fd < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
-        r = parser_begin(&p, spec, err);
-        if (r < 0)
-                return r;
-        /* In pieces, not whole: a 1 MiB config.json costs 64 KiB of memory. */
-        r = parser_end(&p, bundle, json_stream_read(&p.stream, fd, SPEC_MAX_BYTES));
+        r = json_read_fd(spec_fields, ARRAY_SIZE(spec_fields), &spec_ops, &p, "config.json", fd,
+                         SPEC_MAX_BYTES, err);
+        r = parser_end(&p, bundle, r, err);
         return r < 0 ? shm_error_prefix(err, "bundle '%s'", bundle) : 0;
 }
 
@@ -570,6 +398,9 @@ void oci_spec_free(struct oci_spec *spec)
         free(spec->shm.type);
         free(spec->shm.source);
         free(spec->hostname_source);
+        for (size_t i = 0; i < spec->n_bind_sources; i++)
+                free(spec->bind_sources[i]);
+        free(spec->bind_sources);
         memset(spec, 0, sizeof(*spec));
 }
 

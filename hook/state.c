@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "json.h"
+#include "json_reader.h"
 
 int container_id_valid(const char *id)
 {
@@ -19,30 +19,50 @@ int container_id_valid(const char *id)
                len;
 }
 
-int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct shm_error *err)
-{
-        _cleanup_yajl_tree_ yajl_val tree = NULL;
-        const char *id, *bundle, *status;
-        int64_t pid;
-        bool has_pid;
-        int r;
+/* The state is streamed: runc puts every annotation in it, and none is needed here. */
+enum field { F_STATE, F_ID, F_PID, F_BUNDLE, F_STATUS };
 
-        memset(state, 0, sizeof(*state));
-        if (strspn(buf, " \t\r\n") == len)
-                return shm_error_set(err, EINVAL,
-                                     "the container state on stdin is empty: run by a runtime "
-                                     "as a prestart or createRuntime hook");
-        r = json_parse_object(buf, len, "the container state on stdin", &tree, err);
-        if (r < 0)
-                return r;
-        r = json_check_unique_keys(tree, "the container state", err);
-        if (r < 0)
-                return r;
-        if ((r = json_get_string(tree, "id", "state", &id, err)) < 0 ||
-            (r = json_get_string(tree, "bundle", "state", &bundle, err)) < 0 ||
-            (r = json_get_string(tree, "status", "state", &status, err)) < 0 ||
-            (r = json_get_int64(tree, "pid", "state", &pid, &has_pid, err)) < 0)
-                return r;
+static const struct json_field state_fields[] = {
+    [F_STATE] = {-1, NULL, JSON_SHAPE_OBJECT, "the container state"},
+    [F_ID] = {F_STATE, "id", JSON_SHAPE_STRING, "state.id"},
+    [F_PID] = {F_STATE, "pid", JSON_SHAPE_INTEGER, "state.pid"},
+    [F_BUNDLE] = {F_STATE, "bundle", JSON_SHAPE_STRING, "state.bundle"},
+    [F_STATUS] = {F_STATE, "status", JSON_SHAPE_STRING, "state.status"},
+};
+
+struct state_parser {
+        struct oci_state *state;
+        bool has_pid, pid_overflows;
+        long long pid;
+};
+
+static int on_value(struct json_reader *r, int field, const char *key, const char *text, size_t len,
+                    struct shm_error *err)
+{
+        struct state_parser *p = r->ctx;
+        char **target = field == F_ID       ? &p->state->id
+                        : field == F_BUNDLE ? &p->state->bundle
+                        : field == F_STATUS ? &p->state->status
+                                            : NULL;
+        (void)key;
+        if (field == F_PID) {
+                p->has_pid = true;
+                p->pid_overflows = json_integer_value(text, len, &p->pid) < 0;
+                return 0;
+        }
+        if (!target)
+                return 0;
+        free(*target);
+        *target = strndup(text, len);
+        return *target ? 0 : shm_error_set(err, ENOMEM, "out of memory");
+}
+
+static const struct json_reader_ops state_ops = {.value = on_value};
+
+static int check_state(const struct state_parser *p, struct shm_error *err)
+{
+        const struct oci_state *state = p->state;
+        const char *id = state->id, *bundle = state->bundle;
 
         if (!id)
                 return shm_error_set(err, EINVAL, "the container state has no 'id'");
@@ -51,12 +71,15 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct
                                      "the container state has an invalid id '%.64s' (expected "
                                      "letters, digits, '_', '.', '+', '-')",
                                      id);
-        if (!has_pid)
+        if (!p->has_pid)
                 return shm_error_set(err, EINVAL, "the state of container '%s' has no 'pid'", id);
-        if (pid <= 1 || pid > STATE_PID_LIMIT)
+        if (p->pid_overflows)
                 return shm_error_set(err, EINVAL,
-                                     "the state of container '%s' has an invalid pid %lld", id,
-                                     (long long)pid);
+                                     "the state of container '%s' has an invalid pid: out of range",
+                                     id);
+        if (p->pid <= 1 || p->pid > STATE_PID_LIMIT)
+                return shm_error_set(
+                    err, EINVAL, "the state of container '%s' has an invalid pid %lld", id, p->pid);
         if (!bundle || !*bundle)
                 return shm_error_set(err, EINVAL, "the state of container '%s' has no 'bundle'",
                                      id);
@@ -64,16 +87,51 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct
                 return shm_error_set(err, EINVAL,
                                      "the bundle '%s' of container '%s' is not an absolute path",
                                      bundle, id);
-
-        state->id = strdup(id);
-        state->bundle = strdup(bundle);
-        state->status = status ? strdup(status) : NULL;
-        state->pid = (pid_t)pid;
-        if (!state->id || !state->bundle || (status && !state->status)) {
-                oci_state_free(state);
-                return shm_error_set(err, ENOMEM, "out of memory");
-        }
         return 0;
+}
+
+static int state_done(struct state_parser *p, int r, struct shm_error *err)
+{
+        if (r == 0 && !p->state->id && !p->has_pid && !p->state->bundle)
+                r = shm_error_set(err, EINVAL,
+                                  "the container state on stdin has no 'id', 'pid' or 'bundle': "
+                                  "run by a runtime as a prestart or createRuntime hook");
+        if (r == 0)
+                r = check_state(p, err);
+        if (r < 0)
+                oci_state_free(p->state);
+        else
+                p->state->pid = (pid_t)p->pid;
+        return r;
+}
+
+int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct shm_error *err)
+{
+        struct state_parser p = {.state = state};
+
+        memset(state, 0, sizeof(*state));
+        if (strspn(buf, " \t\r\n") >= len)
+                return shm_error_set(err, EINVAL,
+                                     "the container state on stdin is empty: run by a runtime "
+                                     "as a prestart or createRuntime hook");
+        int r = json_read_buffer(state_fields, ARRAY_SIZE(state_fields), &state_ops, &p,
+                                 "the container state on stdin", buf, len, err);
+        return state_done(&p, r, err);
+}
+
+int oci_state_read(int fd, struct oci_state *state, struct shm_error *err)
+{
+        struct state_parser p = {.state = state};
+
+        memset(state, 0, sizeof(*state));
+        int r = json_read_fd(state_fields, ARRAY_SIZE(state_fields), &state_ops, &p,
+                             "the container state on stdin", fd, STATE_MAX_BYTES, err);
+        if (r == -EINVAL && strstr(err->message, "premature EOF"))
+                r = shm_error_set(err, EINVAL,
+                                  "the container state on stdin is not valid JSON: it is empty or "
+                                  "cut short (the hook is run by a runtime, as a prestart or "
+                                  "createRuntime hook)");
+        return state_done(&p, r, err);
 }
 
 void oci_state_free(struct oci_state *state)

@@ -7,7 +7,8 @@
 
 #include "error.h"
 
-#define STATE_MAX_BYTES  (4u << 20)
+/* The state repeats config.json's annotations: bounded like config.json. */
+#define STATE_MAX_BYTES  (64u << 20)
 #define CONTAINER_ID_MAX 1024
 /* The kernel's PID_MAX_LIMIT: no pid can be larger. */
 #define STATE_PID_LIMIT 4194304
@@ -21,9 +22,12 @@ struct oci_state {
 
 /*
  * Parse the state: `id` (a safe name), `pid` (an integer > 1), `bundle` (an
- * absolute path) are required; duplicate keys are refused.
+ * absolute path) are required; these keys given twice or in another letter
+ * case are refused, everything else is skipped unread.
  */
 int oci_state_parse(const char *buf, size_t len, struct oci_state *state, struct shm_error *err);
+/* The same, streamed from fd (stdin) with bounded memory. */
+int oci_state_read(int fd, struct oci_state *state, struct shm_error *err);
 void oci_state_free(struct oci_state *state);
 
 /* Container ids become path components (Podman, Docker lookups): [A-Za-z0-9_.+-], not "." or "..".

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         memcpy(buf, data, size);
         buf[size] = '\0';
-        if (oci_spec_parse(buf, size, "/run/bundle", &spec, &err) == 0) {
+        if (oci_spec_parse(buf, size, "/run/bundle", NULL, &spec, &err) == 0) {
                 if (!spec.root_path || spec.root_path[0] != '/')
                         abort();
                 /* Touch everything a caller reads, so ASan sees stale pointers. */
