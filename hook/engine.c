@@ -324,6 +324,7 @@ static char *storage_image(const struct engine *engine, const char *id, bool *wa
                    json_read_buffer(metadata_fields, ARRAY_SIZE(metadata_fields), &keep_string_ops,
                                     &image, "container metadata", s.entry_metadata,
                                     strlen(s.entry_metadata), &e) < 0) {
+                free(steal_pointer(&image)); /* read before the metadata proved malformed */
                 set_note(note, note_size, "containers-storage entry of '%s': %s", id,
                          e.code ? e.message : "no metadata");
         } else if (!image) {

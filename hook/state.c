@@ -32,7 +32,7 @@ static const struct json_field state_fields[] = {
 
 struct state_parser {
         struct oci_state *state;
-        bool has_pid, pid_overflows;
+        bool started, has_pid, pid_overflows;
         long long pid;
 };
 
@@ -57,7 +57,16 @@ static int on_value(struct json_reader *r, int field, const char *key, const cha
         return *target ? 0 : shm_error_set(err, ENOMEM, "out of memory");
 }
 
-static const struct json_reader_ops state_ops = {.value = on_value};
+static int on_begin(struct json_reader *r, int field, struct shm_error *err)
+{
+        struct state_parser *p = r->ctx;
+        (void)field;
+        (void)err;
+        p->started = true;
+        return 0;
+}
+
+static const struct json_reader_ops state_ops = {.value = on_value, .begin = on_begin};
 
 static int check_state(const struct state_parser *p, struct shm_error *err)
 {
@@ -126,7 +135,11 @@ int oci_state_read(int fd, struct oci_state *state, struct shm_error *err)
         memset(state, 0, sizeof(*state));
         int r = json_read_fd(state_fields, ARRAY_SIZE(state_fields), &state_ops, &p,
                              "the container state on stdin", fd, STATE_MAX_BYTES, err);
-        if (r == -EINVAL && strstr(err->message, "premature EOF"))
+        if (r == -EINVAL && strstr(err->message, "premature EOF") && !p.started)
+                r = shm_error_set(err, EINVAL,
+                                  "the container state on stdin is empty: run by a runtime as a "
+                                  "prestart or createRuntime hook");
+        else if (r == -EINVAL && strstr(err->message, "premature EOF"))
                 r = shm_error_set(err, EINVAL,
                                   "the container state on stdin is not valid JSON: it is empty or "
                                   "cut short (the hook is run by a runtime, as a prestart or "

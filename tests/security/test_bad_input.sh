@@ -87,15 +87,26 @@ case_ "state: empty" 1 "the container state on stdin is empty" "$(file empty '')
 case_ "state: truncated" 1 "is not valid JSON" "$(file truncated '%s' "${GOOD:0:40}")"
 case_ "state: trailing garbage" 1 "is not valid JSON" "$(file trailing '%sgarbage' "$GOOD")"
 case_ "state: two documents" 1 "is not valid JSON" "$(file two '%s\n%s' "$GOOD" "$GOOD")"
-case_ "state: 10000 nested [" 1 "nested deeper than 64 levels" "$(file deep '%s' "$(printf '%*s' 10000 '' | tr ' ' '[')")"
+case_ "state: 10000 nested [, not an object" 1 "'the container state' is not an object" "$(file deep '%s' "$(printf '%*s' 10000 '' | tr ' ' '[')")"
+# Odd input the hook does not read never refuses a container (SPEC: failure behaviour).
+deep_unread=$(state "$TARGET" | sed "s/}\$/,\"deep\":$(printf '%*s' 10000 '' | tr ' ' '[')$(printf '%*s' 10000 '' | tr ' ' ']')}/")
+case_ "state: 10000 nested [] in an unread member" 0 "" "$(file deep-unread '%s' "$deep_unread")"
 case_ "state: nested objects in a string" 0 "" "$(file brackets-in-string '%s' "$(state "$TARGET" | jq -c --arg s "$(printf '%*s' 10000 '' | tr ' ' '[')" '.annotations = {x: $s}')")"
 head -c $((5 << 20)) /dev/zero | tr '\0' 'x' >"$BAD/huge.pad"
 { printf '{"id":"x","pid":%d,"bundle":"%s","annotations":{"a":"' "$TARGET" "$B"; cat "$BAD/huge.pad"; printf '"}}'; } >"$BAD/huge"
-case_ "state: 5 MiB" 1 "larger than 4194304 bytes" "$BAD/huge"
+case_ "state: 5 MiB of annotations" 0 "" "$BAD/huge"
+# Past the bound (64 MiB; sparse, so it costs no disk) it is refused.
+{ printf '{"id":"x","pid":%d,"bundle":"%s","annotations":{"a":"' "$TARGET" "$B"; head -c $((65 << 20)) /dev/zero | tr '\0' x; printf '"}}'; } >"$BAD/huge65"
+case_ "state: 65 MiB" 1 "larger than 67108864 bytes" "$BAD/huge65"
+case_ "state: Pid, a case variant runc reads as pid" 1 "has key 'Pid'" "$(file case-pid '{"id":"x","pid":%d,"Pid":%d,"bundle":"%s"}' "$TARGET" "$SAME_NS" "$B")"
+# With no rule in the policy the hook exits 0 at once, whatever the input.
+printf '# no rule\n' >"$WORK/none.conf"
+case_ "state: garbage, no rule in the policy" 0 "" "$(file garbage-no-rule 'not json at all')" --policy "$WORK/none.conf"
 case_ "state: duplicate key" 1 "has key 'pid' twice" "$(file dup '{"id":"x","pid":%d,"pid":%d,"bundle":"%s"}' "$TARGET" "$SAME_NS" "$B")"
 case_ "state: raw NUL byte" 1 "contains a NUL byte" "$(file nul '{"id":"x\0y","pid":%d,"bundle":"%s"}' "$TARGET" "$B")"
 case_ "state: \\u0000 in a string" 1 "NUL character" "$(file nul-escape '{"id":"x","pid":%d,"bundle":"%s\\u0000/x"}' "$TARGET" "$B")"
-case_ "state: invalid UTF-8" 1 "is not valid JSON" "$(file utf8 '{"id":"x","pid":%d,"bundle":"%s\xff\xfe"}' "$TARGET" "$B")"
+# Strings are bytes, as Go's decoder takes them: a path with invalid UTF-8 is just a path.
+case_ "state: invalid UTF-8 in the bundle" 1 "cannot open bundle" "$(file utf8 '{"id":"x","pid":%d,"bundle":"%s\xff\xfe"}' "$TARGET" "$B")"
 case_ "state: no pid" 1 "has no 'pid'" "$(file no-pid '{"id":"x","bundle":"%s"}' "$B")"
 case_ "state: pid null" 1 "has no 'pid'" "$(file null-pid '{"id":"x","pid":null,"bundle":"%s"}' "$B")"
 case_ "state: no bundle" 1 "has no 'bundle'" "$(file no-bundle '{"id":"x","pid":%d}' "$TARGET")"
@@ -108,7 +119,7 @@ case_ "state: pid 1e3" 1 "'state.pid' is not an integer" "$(file pid-exp '{"id":
 case_ "state: pid negative" 1 "invalid pid -5" "$(file pid-neg '{"id":"x","pid":-5,"bundle":"%s"}' "$B")"
 case_ "state: pid 0" 1 "invalid pid 0" "$(file pid-0 '{"id":"x","pid":0,"bundle":"%s"}' "$B")"
 case_ "state: pid 1" 1 "invalid pid 1" "$(file pid-1 '{"id":"x","pid":1,"bundle":"%s"}' "$B")"
-case_ "state: pid 2^63" 1 "is not an integer" "$(file pid-huge '{"id":"x","pid":9223372036854775808,"bundle":"%s"}' "$B")"
+case_ "state: pid 2^63" 1 "invalid pid: out of range" "$(file pid-huge '{"id":"x","pid":9223372036854775808,"bundle":"%s"}' "$B")"
 case_ "state: pid above PID_MAX_LIMIT" 1 "invalid pid 4194305" "$(file pid-max '{"id":"x","pid":4194305,"bundle":"%s"}' "$B")"
 PID_MAX=$(cat /proc/sys/kernel/pid_max)
 if [ "$PID_MAX" -lt 4194304 ]; then
@@ -156,14 +167,34 @@ case_ "config: root.path null" 1 "has no 'root.path'" "$(cfg null-root '.root.pa
 case_ "config: root.path a number" 1 "'config.root.path' is not a string" "$(cfg num-root '.root.path = 7')"
 p=$(cfg dup-ann '.annotations = {}')
 sed -i 's/"annotations": {}/"annotations": {"a": "1", "a": "2"}/' "$WORK/cfg-dup-ann/config.json"
-case_ "config: duplicate annotation" 1 "has key 'a' twice" "$p"
-case_ "config: annotation not a string" 1 "annotation 'a' is not a string" "$(cfg ann-num '.annotations = {a: 1}')"
+case_ "config: duplicate annotation no rule reads" 0 "" "$p"
+p=$(cfg dup-ann-read '.annotations = {}')
+sed -i 's/"annotations": {}/"annotations": {"example.com\/shm": "1g", "example.com\/shm": "2g"}/' "$WORK/cfg-dup-ann-read/config.json"
+case_ "config: duplicate annotation a rule reads" 1 "has key 'example.com/shm' twice" "$p" --policy "$WORK/request.conf"
+case_ "config: annotation not a string" 1 "value of key 'a' is not a string" "$(cfg ann-num '.annotations = {a: 1}')"
+case_ "config: 4097 annotations" 0 "" "$(cfg many-ann '.annotations = ([range(4097)] | map({key: "k\(.)", value: "v"}) | from_entries)')"
+case_ "config: NUL in an annotation no rule reads" 0 "" "$(cfg nul-unread '.annotations = {a: "x\u0000y"}')"
+case_ "config: NUL in an annotation a rule reads" 1 "annotation 'example.com/shm' contains a NUL character" \
+        "$(cfg nul-read '.annotations = {"example.com/shm": "1g\u0000"}')" --policy "$WORK/request.conf"
+case_ "config: Mounts, a case variant" 1 "has key 'Mounts'" "$(cfg case-mounts '.Mounts = []')"
+case_ "config: Destination beside destination" 1 "has key 'Destination'" "$(cfg case-dest '.mounts[0].Destination = "/dev/shm"')"
+p=$(cfg dup-dest '.mounts[0].x = 1')
+sed -i '0,/"x": 1/s//"destination": "\/dev\/shm"/' "$WORK/cfg-dup-dest/config.json"
+case_ "config: destination twice" 1 "has key 'destination' twice" "$p"
+case_ "config: memory.limit 1e400" 1 "'config.linux.resources.memory.limit' is not an integer" "$(cfg mem-float '.linux.resources.memory.limit = 1e400')"
+case_ "config: 1e400 where no one reads" 0 "" "$(cfg float-unread '.process.x = 1e400')"
 p=$(cfg deep '.')
 printf '{"x":%s' "$(printf '%*s' 10000 '' | tr ' ' '[')" >"$WORK/cfg-deep/config.json"
-case_ "config: 10000 nested [" 1 "nested deeper than 64 levels" "$p"
+case_ "config: 10000 nested [, cut short" 1 "config.json is not valid JSON" "$p"
+p=$(cfg deep-closed '.')
+jq -c . "$B/config.json" | sed "s/}\$/,\"x\":$(printf '%*s' 10000 '' | tr ' ' '[')$(printf '%*s' 10000 '' | tr ' ' ']')}/" >"$WORK/cfg-deep-closed/config.json"
+case_ "config: 10000 nested [] no one reads" 0 "" "$p"
 p=$(cfg huge '.')
 { printf '{"root":{"path":"rootfs"},"x":"'; cat "$BAD/huge.pad"; printf '"}'; } >"$WORK/cfg-huge/config.json"
-case_ "config: 5 MiB" 1 "larger than 4194304 bytes" "$p"
+case_ "config: 5 MiB" 0 "" "$p"
+p=$(cfg huge65 '.')
+{ printf '{"root":{"path":"rootfs"},"x":"'; head -c $((65 << 20)) /dev/zero | tr '\0' x; printf '"}'; } >"$WORK/cfg-huge65/config.json"
+case_ "config: 65 MiB" 1 "larger than 67108864 bytes" "$p"
 p=$(cfg trailing '.')
 echo '{}' >>"$WORK/cfg-trailing/config.json"
 case_ "config: two documents" 1 "config.json is not valid JSON" "$p"

@@ -2,6 +2,8 @@
 /* spec.c and json.c: the parts of config.json the hook reads, strictly. */
 #include "unit.h"
 
+#include <inttypes.h>
+
 #include "json.h"
 #include "spec.h"
 
@@ -90,13 +92,13 @@ static void test_dev_shm_paths(void **state)
 {
         /* cleaned as runc and securejoin clean them (Go's filepath.Clean) */
         static const char *const yes[] = {
-            "/dev/shm",   "/dev/shm/",    "//dev//shm",    "/dev/shm//",      "dev/shm",
-            "///dev///shm///", "/dev/./shm", "//dev//shm/", "/dev/x/../shm", "./dev/shm",
-            "/dev/shm/.", "/../dev/shm",  "../../dev/shm", "/dev/shm/x/.."};
+            "/dev/shm",        "/dev/shm/",   "//dev//shm",    "/dev/shm//",    "dev/shm",
+            "///dev///shm///", "/dev/./shm",  "//dev//shm/",   "/dev/x/../shm", "./dev/shm",
+            "/dev/shm/.",      "/../dev/shm", "../../dev/shm", "/dev/shm/x/.."};
         static const char *const no[] = {
-            "/dev",      "/dev/",   "/dev/shm/x", "/dev/shmx", "/dev/sh",     "/devx/shm",
-            "/shm",      "/dev/shm/..", "",       "/",         "/run/shm",    "/dev/SHM",
-            "/dev/../shm", "/x/dev/shm", "/dev/shm/x/../.."};
+            "/dev",      "/dev/",    "/dev/shm/x",  "/dev/shmx",  "/dev/sh",
+            "/devx/shm", "/shm",     "/dev/shm/..", "",           "/",
+            "/run/shm",  "/dev/SHM", "/dev/../shm", "/x/dev/shm", "/dev/shm/x/../.."};
         for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
                 if (!spec_path_is_dev_shm(yes[i]))
                         fail_msg("'%s' is /dev/shm", yes[i]);
@@ -248,18 +250,41 @@ static void test_hostname_source(void **state)
         oci_spec_free(&spec);
 }
 
+static void parse_keys(const char *text, const struct spec_keys *keys, struct oci_spec *spec)
+{
+        struct shm_error e = {0};
+        if (oci_spec_parse(text, strlen(text), "/b", keys, spec, &e) != 0)
+                fail_msg("oci_spec_parse('%s') with keys failed: %s", text, e.message);
+}
+
+static void expect_bad_keys(const char *text, const struct spec_keys *keys, const char *part)
+{
+        struct oci_spec spec;
+        struct shm_error e = {0};
+        int r = oci_spec_parse(text, strlen(text), "/b", keys, &spec, &e);
+        if (r >= 0)
+                fail_msg("config '%s' was accepted", text);
+        assert_int_equal(r, -e.code);
+        assert_contains(e.message, part);
+        assert_null(spec.annotations);
+        assert_null(spec.root_path);
+}
+
 static void test_annotations(void **state)
 {
         struct oci_spec spec;
+        /* NULL keys keeps every annotation (sorted by key for the duplicate check) */
         parse_ok("{\"root\":{\"path\":\"r\"},\"annotations\":{"
                  "\"io.kubernetes.cri.image-name\":\"docker.io/library/redis:7\","
                  "\"example.com/shm\":\"\",\"k\":\"v\"}}",
                  "/b", &spec);
         assert_int_equal(spec.n_annotations, 3);
-        assert_string_equal(spec.annotations[0].key, "io.kubernetes.cri.image-name");
-        assert_string_equal(spec.annotations[0].value, "docker.io/library/redis:7");
+        assert_int_equal(spec.n_annotations_skipped, 0);
+        assert_string_equal(oci_spec_annotation(&spec, "io.kubernetes.cri.image-name"),
+                            "docker.io/library/redis:7");
         assert_string_equal(oci_spec_annotation(&spec, "k"), "v");
         assert_string_equal(oci_spec_annotation(&spec, "example.com/shm"), "");
+        /* a map: keys are exact, no case folding */
         assert_null(oci_spec_annotation(&spec, "K"));
         assert_null(oci_spec_annotation(&spec, "missing"));
         oci_spec_free(&spec);
@@ -273,24 +298,95 @@ static void test_annotations(void **state)
         assert_int_equal(spec.n_annotations, 0);
         oci_spec_free(&spec);
 
+        /* map keys that fold to a field name are data, not fields */
+        parse_ok("{\"root\":{\"path\":\"r\"},\"annotations\":{\"Path\":\"1\",\"path\":\"2\","
+                 "\"Root\":\"3\",\"ANNOTATIONS\":\"4\"}}",
+                 "/b", &spec);
+        assert_int_equal(spec.n_annotations, 4);
+        assert_string_equal(oci_spec_annotation(&spec, "Path"), "1");
+        assert_string_equal(oci_spec_annotation(&spec, "path"), "2");
+        assert_string_equal(spec.root_path, "/b/r");
+        oci_spec_free(&spec);
+
+        /* with NULL keys, a NUL in a value skips that annotation (counted) */
+        parse_ok("{\"root\":{\"path\":\"r\"},\"annotations\":{\"a\":\"x\\u0000y\",\"b\":\"c\"}}",
+                 "/b", &spec);
+        assert_int_equal(spec.n_annotations, 1);
+        assert_int_equal(spec.n_annotations_skipped, 1);
+        assert_null(oci_spec_annotation(&spec, "a"));
+        assert_string_equal(oci_spec_annotation(&spec, "b"), "c");
+        oci_spec_free(&spec);
+
         expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":1}}",
-                   "annotation 'k' is not a string");
-        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"a\":\"x\",\"k\":null}}",
-                   "annotation 'k' is not a string");
+                   "'config.annotations' value of key 'k' is not a string");
         expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":{\"x\":\"y\"}}}",
-                   "annotation 'k' is not a string");
+                   "value of key 'k' is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":[\"y\"]}}",
+                   "value of key 'k' is not a string");
         expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":\"1\",\"k\":\"2\"}}",
                    "'config.annotations' has key 'k' twice");
         expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":[]}",
                    "'config.annotations' is not an object");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{},\"annotations\":{}}",
+                   "'config.json' has key 'annotations' twice");
+}
+
+/* Annotations outside the keys list are skipped unread; asked-for ones are strict. */
+static void test_annotation_keys(void **state)
+{
+        static const char *const wanted[] = {"io.kubernetes.cri.image-name", "w"};
+        const struct spec_keys keys = {.keys = wanted, .n = 2};
+        struct oci_spec spec;
+
+        parse_keys("{\"root\":{\"path\":\"r\"},\"annotations\":{"
+                   "\"other\":\"a\\u0000b\",\"dup\":\"1\",\"dup\":\"2\","
+                   "\"io.kubernetes.cri.image-name\":\"redis:7\",\"W\":\"case\","
+                   "\"x\":\"\\u0000\"}}",
+                   &keys, &spec);
+        assert_int_equal(spec.n_annotations, 1);
+        assert_int_equal(spec.n_annotations_skipped, 5);
+        assert_string_equal(oci_spec_annotation(&spec, "io.kubernetes.cri.image-name"), "redis:7");
+        assert_null(oci_spec_annotation(&spec, "w"));
+        assert_null(oci_spec_annotation(&spec, "other"));
+        assert_null(oci_spec_annotation(&spec, "dup"));
+        oci_spec_free(&spec);
+
+        /* any number of unwanted annotations */
+        size_t cap = 64 + (3 * SPEC_MAX_ANNOTATIONS) * 32;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        size_t used = (size_t)snprintf(text, cap, "{\"root\":{\"path\":\"r\"},\"annotations\":{");
+        for (size_t i = 0; i < 3 * SPEC_MAX_ANNOTATIONS; i++)
+                used += (size_t)snprintf(text + used, cap - used, "\"k%zu\":\"v\",", i);
+        snprintf(text + used, cap - used, "\"w\":\"last\"}}");
+        parse_keys(text, &keys, &spec);
+        assert_int_equal(spec.n_annotations, 1);
+        assert_int_equal(spec.n_annotations_skipped, 3 * SPEC_MAX_ANNOTATIONS);
+        assert_string_equal(oci_spec_annotation(&spec, "w"), "last");
+        oci_spec_free(&spec);
+        free(text);
+
+        /* a wanted key holding a NUL, or given twice, is refused by name */
+        expect_bad_keys("{\"root\":{\"path\":\"r\"},\"annotations\":{\"w\":\"a\\u0000b\"}}", &keys,
+                        "annotation 'w' contains a NUL character");
+        expect_bad_keys("{\"root\":{\"path\":\"r\"},\"annotations\":{\"w\":\"1\",\"x\":\"\","
+                        "\"w\":\"2\"}}",
+                        &keys, "'config.annotations' has key 'w' twice");
+        /* an empty keys list keeps nothing */
+        const struct spec_keys none = {.keys = wanted, .n = 0};
+        parse_keys("{\"root\":{\"path\":\"r\"},\"annotations\":{\"w\":\"1\"}}", &none, &spec);
+        assert_int_equal(spec.n_annotations, 0);
+        assert_int_equal(spec.n_annotations_skipped, 1);
+        oci_spec_free(&spec);
 }
 
 static void test_annotation_limit(void **state)
 {
-        size_t cap = 64 + (SPEC_MAX_ANNOTATIONS + 1) * 24;
+        size_t cap = 64 + (SPEC_MAX_ANNOTATIONS + 3) * 24;
         char *text = malloc(cap);
         assert_non_null(text);
-        for (size_t n = SPEC_MAX_ANNOTATIONS; n <= SPEC_MAX_ANNOTATIONS + 1; n++) {
+        /* more than SPEC_MAX_ANNOTATIONS with NULL keys: the rest are counted, never an error */
+        for (size_t n = SPEC_MAX_ANNOTATIONS; n <= SPEC_MAX_ANNOTATIONS + 3; n += 3) {
                 size_t used =
                     (size_t)snprintf(text, cap, "{\"root\":{\"path\":\"r\"},\"annotations\":{");
                 for (size_t i = 0; i < n; i++)
@@ -300,16 +396,87 @@ static void test_annotation_limit(void **state)
                 struct oci_spec spec;
                 struct shm_error e = {0};
                 int r = oci_spec_parse(text, strlen(text), "/b", NULL, &spec, &e);
-                if (n == SPEC_MAX_ANNOTATIONS) {
-                        assert_int_equal(r, 0);
-                        assert_int_equal(spec.n_annotations, n);
-                        oci_spec_free(&spec);
-                } else {
-                        assert_int_equal(r, -E2BIG);
-                        assert_contains(e.message, "more than 4096 annotations");
-                }
+                if (r != 0)
+                        fail_msg("%zu annotations: %s", n, e.message);
+                assert_int_equal(spec.n_annotations, SPEC_MAX_ANNOTATIONS);
+                assert_int_equal(spec.n_annotations_skipped, n - SPEC_MAX_ANNOTATIONS);
+                assert_string_equal(oci_spec_annotation(&spec, "k0"), "v");
+                oci_spec_free(&spec);
         }
         free(text);
+}
+
+/* A read field whose key matches only case-insensitively, or is given twice, is refused. */
+static void test_case_folded_keys(void **state)
+{
+        static const struct {
+                const char *text, *key;
+        } cases[] = {
+            {"{\"Root\":{\"path\":\"r\"}}", "'Root'"},
+            {"{\"root\":{\"Path\":\"r\"}}", "'Path'"},
+            {"{\"root\":{\"PATH\":\"r\"}}", "'PATH'"},
+            {"{\"root\":{\"path\":\"r\"},\"Mounts\":[]}", "'Mounts'"},
+            {"{\"root\":{\"path\":\"r\"},\"mounts\":[{\"Destination\":\"/dev/shm\"}]}",
+             "'Destination'"},
+            {"{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\",\"Source\":\"/s\"}]}",
+             "'Source'"},
+            {"{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\",\"TYPE\":\"bind\"}]}",
+             "'TYPE'"},
+            {"{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\",\"Options\":[]}]}",
+             "'Options'"},
+            {"{\"root\":{\"path\":\"r\"},\"Annotations\":{}}", "'Annotations'"},
+            {"{\"root\":{\"path\":\"r\"},\"Linux\":{}}", "'Linux'"},
+            {"{\"root\":{\"path\":\"r\"},\"linux\":{\"Resources\":{}}}", "'Resources'"},
+            {"{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"Memory\":{}}}}", "'Memory'"},
+            {"{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"Limit\":1}}}}",
+             "'Limit'"},
+            {"{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"Unified\":{}}}}", "'Unified'"},
+            /* Go also folds U+017F (long s) to s and U+212A (Kelvin sign) to k */
+            {"{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\","
+             "\"\xc5\xbfource\":\"/s\"}]}",
+             "'\xc5\xbfource'"},
+            {"{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\","
+             "\"type\":\"bind\",\"options\":[],\"\xc5\xbfOURCE\":\"/s\"}]}",
+             "which runc reads as 'source'"},
+            {"{\"root\":{\"path\":\"r\"},\"annotation\xc5\xbf\":{}}", "'annotation\xc5\xbf'"},
+            /* no field the hook reads has a k: the Kelvin sign is in test_json_reader */
+            {"{\"root\":{\"path\":\"r\"},\"linux\":{\"re\xc5\xbfources\":{}}}",
+             "'re\xc5\xbfources'"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                expect_bad(cases[i].text, cases[i].key);
+                expect_bad(cases[i].text, "refusing the ambiguous config");
+        }
+        /* keys that do not fold to a field are skipped */
+        struct oci_spec spec;
+        parse_ok("{\"root\":{\"path\":\"r\",\"paths\":1,\"pat\":2},\"rooT\u00e9\":1,"
+                 "\"mounts\":[{\"destination\":\"/dev/shm\",\"sourc\":\"/x\",\"sources\":\"/y\","
+                 "\"type\":\"tmpfs\"}],\"linux\":{\"resources\":{\"memory\":{\"\xe2\x84\xaa\":1,"
+                 "\"limits\":5}}}}",
+                 "/b", &spec);
+        assert_true(spec.shm.present);
+        assert_null(spec.shm.source);
+        assert_int_equal(spec.memory_limit, 0);
+        oci_spec_free(&spec);
+
+        /* a read field given twice, at any level */
+        expect_bad("{\"root\":{\"path\":\"a\",\"path\":\"b\"}}",
+                   "'config.root' has key 'path' twice");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[],\"mounts\":[]}",
+                   "'config.json' has key 'mounts' twice");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\"},"
+                   "{\"destination\":\"/dev/shm\",\"source\":\"/a\",\"source\":\"/b\"}]}",
+                   "'config.mounts[1]' has key 'source' twice");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"limit\":1,"
+                   "\"limit\":2}}}}",
+                   "has key 'limit' twice");
+        /* unread keys may repeat */
+        parse_ok("{\"root\":{\"path\":\"r\",\"readonly\":true,\"readonly\":false},\"x\":1,\"x\":2}",
+                 "/b", &spec);
+        oci_spec_free(&spec);
+        /* the same field in two array elements is not a repeat */
+        parse_mounts("{\"destination\":\"/a\"},{\"destination\":\"/b\"}", &spec);
+        oci_spec_free(&spec);
 }
 
 static void test_memory_limit(void **state)
@@ -330,13 +497,33 @@ static void test_memory_limit(void **state)
              536870912},
             {",\"linux\":{\"resources\":{\"memory\":{\"limit\":9223372036854775807}}}",
              9223372036854775807ULL},
+            /* cgroup v2 unified memory.max; the lowest of both wins; "max" is none */
+            {",\"linux\":{\"resources\":{\"unified\":{\"memory.max\":\"1048576\"}}}", 1048576},
+            {",\"linux\":{\"resources\":{\"unified\":{\"memory.max\":\"max\"}}}", 0},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":2097152},\"unified\":{"
+             "\"memory.max\":\"1048576\"}}}",
+             1048576},
+            {",\"linux\":{\"resources\":{\"unified\":{\"memory.max\":\"4194304\"},\"memory\":{"
+             "\"limit\":2097152}}}",
+             2097152},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":2097152},\"unified\":{"
+             "\"memory.max\":\"max\"}}}",
+             2097152},
+            {",\"linux\":{\"resources\":{\"unified\":{\"memory.high\":\"1\",\"Memory.max\":\"1\","
+             "\"memory.max \":\"x\",\"memory.swap.max\":\"max\"}}}",
+             0},
+            {",\"linux\":{\"resources\":{\"memory\":{\"limit\":-1},\"unified\":{\"memory.max\":"
+             "\"0\"}}}",
+             0},
         };
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
                 char text[512];
                 struct oci_spec spec;
                 snprintf(text, sizeof(text), "{\"root\":{\"path\":\"r\"}%s}", ok[i].linux_json);
                 parse_ok(text, "/b", &spec);
-                assert_int_equal(spec.memory_limit, ok[i].want);
+                if (spec.memory_limit != ok[i].want)
+                        fail_msg("'%s': limit %" PRIu64 ", want %" PRIu64, ok[i].linux_json,
+                                 spec.memory_limit, ok[i].want);
                 oci_spec_free(&spec);
         }
         expect_bad(
@@ -350,13 +537,100 @@ static void test_memory_limit(void **state)
             "is not an integer");
         expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":{\"limit\":"
                    "18446744073709551616}}}}",
-                   "is not an integer");
+                   "'config.linux.resources.memory.limit' is out of range");
         expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"memory\":[]}}}",
                    "'config.linux.resources.memory' is not an object");
         expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":7}}",
                    "'config.linux.resources' is not an object");
         expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":\"x\"}",
                    "'config.linux' is not an object");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"unified\":{"
+                   "\"memory.max\":\"1g\"}}}}",
+                   "has 'memory.max' '1g', which is neither a number of bytes nor 'max'");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"unified\":{"
+                   "\"memory.max\":\"-1\"}}}}",
+                   "'memory.max' '-1'");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"unified\":{"
+                   "\"memory.max\":\"\"}}}}",
+                   "'memory.max' ''");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"unified\":{"
+                   "\"memory.max\":1048576}}}}",
+                   "'config.linux.resources.unified' value of key 'memory.max' is not a string");
+        expect_bad("{\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"unified\":[]}}}",
+                   "'config.linux.resources.unified' is not an object");
+}
+
+/* Every bind mount's source is kept, for telling where a /dev/shm tmpfs came from. */
+static void test_bind_sources(void **state)
+{
+        struct oci_spec spec;
+        parse_mounts("{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+                     "{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/src/a\"},"
+                     "{\"destination\":\"/b\",\"source\":\"/src/b\",\"options\":[\"rbind\"]},"
+                     "{\"destination\":\"/c\",\"type\":\"none\",\"source\":\"/src/c\","
+                     "\"options\":[\"ro\",\"bind\"]},"
+                     "{\"destination\":\"/d\",\"type\":\"bind\"},"
+                     "{\"destination\":\"/e\",\"type\":\"bind\",\"source\":\"\"},"
+                     "{\"destination\":\"/f\",\"type\":\"tmpfs\",\"source\":\"/src/f\"},"
+                     "{\"destination\":\"/dev/shm\",\"type\":\"bind\",\"source\":\"/src/shm\"}",
+                     &spec);
+        static const char *const want[] = {"/src/a", "/src/b", "/src/c", "/src/shm"};
+        assert_int_equal(spec.n_bind_sources, 4);
+        for (size_t i = 0; i < 4; i++)
+                assert_string_equal(spec.bind_sources[i], want[i]);
+        assert_string_equal(spec.shm.source, "/src/shm");
+        oci_spec_free(&spec);
+        assert_null(spec.bind_sources);
+        assert_int_equal(spec.n_bind_sources, 0);
+
+        parse_mounts("{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\"}", &spec);
+        assert_int_equal(spec.n_bind_sources, 0);
+        oci_spec_free(&spec);
+}
+
+/*
+ * What the hook does not read is only lexed: any depth, any value JSON
+ * allows (numbers out of any range, strings that are not UTF-8).
+ */
+static void test_unread_subtrees(void **state)
+{
+        size_t levels = 10000, cap = 2 * levels + 256;
+        char *text = malloc(cap * 4);
+        struct oci_spec spec;
+        assert_non_null(text);
+        /* nesting far deeper than JSON_MAX_DEPTH, objects and arrays */
+        size_t used = (size_t)snprintf(text, cap * 4, "{\"root\":{\"path\":\"r\"},\"process\":");
+        for (size_t i = 0; i < levels; i++)
+                used +=
+                    (size_t)snprintf(text + used, cap * 4 - used, "%s", i % 2 ? "[" : "{\"x\":");
+        text[used++] = '1';
+        for (size_t i = levels; i-- > 0;)
+                text[used++] = i % 2 ? ']' : '}';
+        strcpy(text + used, ",\"mounts\":[{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\"}]}");
+        parse_ok(text, "/b", &spec);
+        assert_true(spec.shm.present);
+        assert_string_equal(spec.root_path, "/b/r");
+        oci_spec_free(&spec);
+        free(text);
+
+        parse_ok("{\"root\":{\"path\":\"r\",\"x\":1e400},\"process\":{\"n\":-1e-400,"
+                 "\"big\":123456789012345678901234567890,\"s\":\"\xff\xfe\xc0\x80\","
+                 "\"t\":true,\"f\":false,\"z\":null,\"a\":[{},[],\"\",0.5]},"
+                 "\"mounts\":[{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"x\":[1e400],"
+                 "\"gidMappings\":[{\"a\":{\"b\":[[[]]]}}]}],"
+                 "\"linux\":{\"resources\":{\"cpu\":{\"shares\":1e400},\"memory\":{"
+                 "\"swap\":1e400}}}}",
+                 "/b", &spec);
+        assert_true(spec.shm.present);
+        oci_spec_free(&spec);
+
+        /* strings are bytes: invalid UTF-8 in a field the hook reads is kept as it is */
+        parse_ok("{\"root\":{\"path\":\"r\xff\"},\"mounts\":[{\"destination\":\"/dev/shm\","
+                 "\"type\":\"bind\",\"source\":\"/s\xc3\x28\"}]}",
+                 "/b", &spec);
+        assert_string_equal(spec.root_path, "/b/r\xff");
+        assert_string_equal(spec.shm.source, "/s\xc3\x28");
+        oci_spec_free(&spec);
 }
 
 static void test_strict_json(void **state)
@@ -376,8 +650,10 @@ static void test_strict_json(void **state)
         expect_bad("{\"root\":{\"path\":\"r\"}} // c",
                    "is not valid JSON: parse error: trailing garbage");
         expect_bad("{\"root\":{\"path\":\"r\\u0000x\"}}", "NUL character");
-        expect_bad("{\"root\":{\"path\":\"r\"},\"annotations\":{\"k\":\"a\\u0000\"}}",
-                   "NUL character");
+        /* a NUL in a read string field (not a map value) is refused by path */
+        expect_bad("{\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/dev/shm\","
+                   "\"source\":\"a\\u0000b\"}]}",
+                   "'config.mounts[0].source' contains a NUL character");
 
         /* a '/' or brackets inside strings are not comments or nesting */
         struct oci_spec spec;
@@ -387,27 +663,18 @@ static void test_strict_json(void **state)
         assert_string_equal(oci_spec_annotation(&spec, "k"), "[[[[{{{{");
         oci_spec_free(&spec);
 
-        /* exactly JSON_MAX_DEPTH levels parse, one more is refused */
+        /* The streamed reader has no depth limit on unread members (it was JSON_MAX_DEPTH
+         * before): JSON_MAX_DEPTH + 1 levels now parse; see test_unread_subtrees. */
         char text[1024];
-        for (int extra = 0; extra <= 1; extra++) {
-                int levels = JSON_MAX_DEPTH - 1 + extra; /* inside the top-level object */
-                size_t used =
-                    (size_t)snprintf(text, sizeof(text), "{\"root\":{\"path\":\"r\"},\"x\":");
-                for (int i = 0; i < levels; i++)
-                        text[used++] = '[';
-                for (int i = 0; i < levels; i++)
-                        text[used++] = ']';
-                strcpy(text + used, "}");
-                struct shm_error e = {0};
-                int r = oci_spec_parse(text, strlen(text), "/b", NULL, &spec, &e);
-                if (!extra) {
-                        assert_int_equal(r, 0);
-                        oci_spec_free(&spec);
-                } else {
-                        assert_int_equal(r, -EINVAL);
-                        assert_contains(e.message, "config.json is nested deeper than 64 levels");
-                }
-        }
+        int levels = JSON_MAX_DEPTH + 1;
+        size_t used = (size_t)snprintf(text, sizeof(text), "{\"root\":{\"path\":\"r\"},\"x\":");
+        for (int i = 0; i < levels; i++)
+                text[used++] = '[';
+        for (int i = 0; i < levels; i++)
+                text[used++] = ']';
+        strcpy(text + used, "}");
+        parse_ok(text, "/b", &spec);
+        oci_spec_free(&spec);
 
         static const char nul[] = "{\"root\":{\"path\":\"r\"}}\0";
         struct shm_error e = {0};
@@ -588,6 +855,8 @@ int main(void)
             cmocka_unit_test(test_annotations),         cmocka_unit_test(test_annotation_limit),
             cmocka_unit_test(test_memory_limit),        cmocka_unit_test(test_strict_json),
             cmocka_unit_test(test_json_helpers),        cmocka_unit_test(test_spec_load),
+            cmocka_unit_test(test_annotation_keys),     cmocka_unit_test(test_case_folded_keys),
+            cmocka_unit_test(test_bind_sources),        cmocka_unit_test(test_unread_subtrees),
             cmocka_unit_test(test_load_in_pieces),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
