@@ -543,15 +543,7 @@ static int run_hook(const struct options *o)
                 status = EXIT_SUCCESS;
                 goto out;
         }
-        struct policy_input in = {
-            .find_image = find_image,
-            .find_image_ctx = &lookup,
-            .annotations = spec.annotations,
-            .n_annotations = spec.n_annotations,
-            .memory_limit = spec.memory_limit,
-            .host_memory = host_memory(),
-        };
-        if (policy_load_first_match(&policy, o->policy, &in, &err) < 0) {
+        if (policy_load(&policy, o->policy, &err) < 0) {
                 log_msg(LOG_ERR, "container=%s: %s", state.id, err.message);
                 goto out;
         }
@@ -574,6 +566,13 @@ static int run_hook(const struct options *o)
                 goto out;
         }
 
+        struct policy_input in = {
+            .image = policy_needs_image(&policy) ? find_image(&lookup) : NULL,
+            .annotations = spec.annotations,
+            .n_annotations = spec.n_annotations,
+            .memory_limit = spec.memory_limit,
+            .host_memory = host_memory(),
+        };
         if (policy_decide(&policy, &in, &decision, &err) < 0) {
                 log_decision(LOG_ERR, state.id, image_name(&lookup), &decision, NULL, "failed",
                              err.message);

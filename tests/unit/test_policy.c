@@ -958,141 +958,83 @@ static void test_matching_agrees_with_fnmatch(void **state)
         assert_true(compared > 10000);
 }
 
-/* Hook mode keeps only the first matching rule: it must decide exactly as the whole policy. */
-static void test_first_match_load_agrees(void **state)
+/* Every rule is compiled: the rule limit, and a problem after the rule that would match. */
+static void test_compile_limits_and_late_problems(void **state)
 {
-        static const char policy_text[] = "# many rules\n"
-                                          "image=*/team-1/* shm=1g\n"
-                                          "annotation:example.com/shm=* shm=request max=4g\n"
-                                          "image=quay.io/* annotation:tier=gold shm=3g\n"
-                                          "image=postgres shm=512m\n"
-                                          "image=*ipc* shm=host\n"
-                                          "image=docker.io/library/* shm=keep\n"
-                                          "shm=25%\n";
-        static const char *const images[] = {"registry.example.com/team-1/app:2",
-                                             "postgres:16",
-                                             "quay.io/x/y",
-                                             "redis",
-                                             "a/ipc-bridge:1",
-                                             NULL};
-        static const struct annotation annotations[][2] = {
-            {{"example.com/shm", "2g"}, {"tier", "gold"}},
-            {{"tier", "gold"}, {"other", "x"}},
-            {{"example.com/shm", "9g"}, {"x", "y"}},
-        };
         char *dir = unit_mkdtemp();
-        unit_write(dir, "p.conf", policy_text);
         char *path = unit_path(dir, "p.conf");
+        struct policy p;
+        struct shm_error err = {0};
+        struct policy_decision d;
+        struct policy_input in = {.host_memory = 1 << 30};
         (void)state;
 
-        for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
-                for (size_t a = 0; a <= sizeof(annotations) / sizeof(annotations[0]); a++) {
-                        struct image_ref ref = {0};
-                        struct shm_error err = {0};
-                        if (images[i])
-                                assert_int_equal(image_ref_parse(images[i], &ref, &err), 0);
-                        struct policy_input in = {
-                            .image = images[i] ? &ref : NULL,
-                            .annotations = a < 3 ? annotations[a] : NULL,
-                            .n_annotations = a < 3 ? 2 : 0,
-                            .memory_limit = 8ULL << 30,
-                            .host_memory = 16ULL << 30,
-                        };
-                        struct policy whole, first;
-                        struct policy_decision dw, df;
-                        assert_int_equal(policy_load(&whole, path, &err), 0);
-                        assert_int_equal(policy_load_first_match(&first, path, &in, &err), 0);
-                        assert_int_equal(whole.n_rules, 7);
-                        assert_true(first.n_rules <= 1);
-                        assert_int_equal(policy_decide(&whole, &in, &dw, &err), 0);
-                        assert_int_equal(policy_decide(&first, &in, &df, &err), 0);
-                        assert_int_equal(dw.kind, df.kind);
-                        assert_int_equal(dw.bytes, df.bytes);
-                        assert_int_equal(dw.rule ? dw.rule->line : 0, df.rule ? df.rule->line : 0);
-                        assert_string_equal(dw.warning, df.warning);
-                        policy_free(&whole);
-                        policy_free(&first);
-                        image_ref_free(&ref);
-                }
-        }
-
-        /* The rule limit holds in hook mode too, where only the first match is kept. */
-        {
-                size_t n = POLICY_MAX_RULES + 1, size = n * 7 + 1;
-                char *many = malloc(size);
-                assert_non_null(many);
-                for (size_t i = 0; i < n; i++)
-                        memcpy(many + i * 7, "shm=1g\n", 7);
-                many[n * 7] = '\0';
-                unit_write(dir, "p.conf", many);
-                free(many);
-                struct policy big;
-                struct shm_error e = {0};
-                struct policy_input in0 = {.host_memory = 1 << 30};
-                assert_int_equal(policy_load_first_match(&big, path, &in0, &e), 0);
-                assert_int_equal(big.n_rules, 1);
-                assert_int_equal(big.n_problems, 1);
-                assert_contains(big.problems[0].message, "more than 100000 rules");
-                policy_free(&big);
-        }
+        size_t n = POLICY_MAX_RULES + 1, size = n * 7 + 1;
+        char *many = malloc(size);
+        assert_non_null(many);
+        for (size_t i = 0; i < n; i++)
+                memcpy(many + i * 7, "shm=1g\n", 7);
+        many[n * 7] = '\0';
+        unit_write(dir, "p.conf", many);
+        free(many);
+        assert_int_equal(policy_load(&p, path, &err), 0);
+        assert_int_equal(p.n_rules, POLICY_MAX_RULES);
+        assert_int_equal(p.n_problems, 1);
+        assert_int_equal(p.problems[0].line, POLICY_MAX_RULES + 1);
+        assert_contains(p.problems[0].message, "more than 100000 rules");
+        policy_free(&p);
 
         /* A problem after the matching rule still makes the policy invalid. */
         unit_write(dir, "p.conf", "shm=1g\nimage=x shm=banana\n");
-        struct policy first;
-        struct shm_error err = {0};
-        struct policy_input in = {.host_memory = 1 << 30};
-        assert_int_equal(policy_load_first_match(&first, path, &in, &err), 0);
-        assert_int_equal(first.n_rules, 1);
-        assert_int_equal(first.n_problems, 1);
-        assert_int_equal(first.problems[0].line, 2);
-        policy_free(&first);
+        assert_int_equal(policy_load(&p, path, &err), 0);
+        assert_int_equal(p.n_rules, 1);
+        assert_int_equal(p.n_problems, 1);
+        assert_int_equal(p.problems[0].line, 2);
+        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
+        assert_int_equal(d.rule->line, 1);
+        policy_free(&p);
         free(path);
         unit_rm_rf(dir);
 }
 
-struct counted_image {
-        struct image_ref ref;
-        int calls;
-};
-
-static const struct image_ref *count_find_image(void *ctx)
+/* What the caller must gather: the image only for image= rules; only the keys rules read. */
+static void test_needs_image_and_annotation_keys(void **state)
 {
-        struct counted_image *c = ctx;
-        c->calls++;
-        return &c->ref;
-}
-
-/* Hook mode finds the image only when an image= condition is tested. */
-static void test_image_found_only_when_needed(void **state)
-{
-        struct counted_image found = {0};
-        struct shm_error err = {0};
-        struct policy p = {0};
-        struct policy_decision d;
-        struct annotation a = {.key = "tier", .value = "gold"};
-        struct policy_input in = {.annotations = &a,
-                                  .n_annotations = 1,
-                                  .find_image = count_find_image,
-                                  .find_image_ctx = &found};
+        struct policy p;
+        const char *const *keys;
         (void)state;
 
-        assert_int_equal(image_ref_parse("postgres:16", &found.ref, &err), 0);
-        static const char no_image_rules[] = "annotation:tier=gold shm=1g\nshm=2g\n";
-        assert_int_equal(
-            policy_parse_text(&p, "a.conf", no_image_rules, strlen(no_image_rules), &err), 0);
-        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
-        assert_int_equal(d.rule->line, 1);
-        assert_int_equal(found.calls, 0);
+        parse_clean(&p, "");
+        assert_false(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 0);
         policy_free(&p);
 
-        static const char image_rules[] = "image=redis shm=1g\nimage=postgres shm=2g\n";
-        assert_int_equal(policy_parse_text(&p, "b.conf", image_rules, strlen(image_rules), &err),
-                         0);
-        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
-        assert_int_equal(d.rule->line, 2);
-        assert_true(found.calls >= 1);
+        parse_clean(&p, "annotation:tier=gold shm=1g\n"
+                        "annotation:example.com/shm=* shm=request max=4g\n"
+                        "annotation:tier=silver annotation:a=b shm=2g\n"
+                        "shm=64m\n");
+        assert_false(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 3);
+        assert_string_equal(keys[0], "a");
+        assert_string_equal(keys[1], "example.com/shm");
+        assert_string_equal(keys[2], "tier");
         policy_free(&p);
-        image_ref_free(&found.ref);
+
+        /* across files, and an image= rule anywhere */
+        memset(&p, 0, sizeof(p));
+        parse(&p, "a.conf", "annotation:z=1 shm=1g\n");
+        parse(&p, "b.conf", "image=redis annotation:tier=x shm=1g\nannotation:z=2 shm=2g\n");
+        assert_int_equal(p.n_problems, 0);
+        assert_true(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 2);
+        assert_string_equal(keys[0], "tier");
+        assert_string_equal(keys[1], "z");
+        policy_free(&p);
+
+        parse_clean(&p, "image=* shm=1g\n");
+        assert_true(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 0);
+        policy_free(&p);
 }
 
 int main(void)
@@ -1115,8 +1057,8 @@ int main(void)
             cmocka_unit_test(test_decide_request),
             cmocka_unit_test(test_rule_format),
             cmocka_unit_test(test_matching_agrees_with_fnmatch),
-            cmocka_unit_test(test_first_match_load_agrees),
-            cmocka_unit_test(test_image_found_only_when_needed),
+            cmocka_unit_test(test_compile_limits_and_late_problems),
+            cmocka_unit_test(test_needs_image_and_annotation_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
