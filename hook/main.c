@@ -42,6 +42,7 @@ struct options {
         enum shm_mount_api mount_api;
         /* explain */
         const char *image;
+        const char *k8s_namespace, *k8s_pod, *k8s_container;
         const char *bundle;
         const char *id;
         bool has_memory_limit;
@@ -57,7 +58,8 @@ static void usage(FILE *out)
                 "  oci-shm-hook [--policy PATH] [STAGE]      hook mode: OCI state JSON on stdin\n"
                 "  oci-shm-hook check [--policy PATH]        validate the policy\n"
                 "  oci-shm-hook explain [--policy PATH] --image REF [--annotation KEY=VALUE]...\n"
-                "                       [--memory-limit SIZE]\n"
+                "                       [--memory-limit SIZE] [--namespace NS] [--pod POD]\n"
+                "                       [--container NAME]\n"
                 "  oci-shm-hook explain [--policy PATH] --bundle DIR [--id ID]\n"
                 "  oci-shm-hook --version | --help\n"
                 "\n"
@@ -80,6 +82,9 @@ static void usage(FILE *out)
                 "      --image REF            explain: the image reference\n"
                 "      --annotation KEY=VALUE explain: an annotation (repeatable)\n"
                 "      --memory-limit SIZE    explain: the container's memory limit\n"
+                "      --namespace NS         explain: the Kubernetes namespace of the pod\n"
+                "      --pod POD              explain: the Kubernetes pod name\n"
+                "      --container NAME       explain: the Kubernetes container name\n"
                 "      --bundle DIR           explain: read a bundle's config.json instead\n"
                 "      --id ID                explain: the container id (default: from DIR)\n"
                 "  -h, --help                 show this help\n"
@@ -113,7 +118,10 @@ static int parse_options(int argc, char **argv, struct options *o)
                 OPT_ANNOTATION,
                 OPT_MEMORY_LIMIT,
                 OPT_BUNDLE,
-                OPT_ID
+                OPT_ID,
+                OPT_NAMESPACE,
+                OPT_POD,
+                OPT_CONTAINER
         };
         static const struct option long_options[] = {
             {"policy", required_argument, NULL, 'p'},
@@ -125,6 +133,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
             {"bundle", required_argument, NULL, OPT_BUNDLE},
             {"id", required_argument, NULL, OPT_ID},
+            {"namespace", required_argument, NULL, OPT_NAMESPACE},
+            {"pod", required_argument, NULL, OPT_POD},
+            {"container", required_argument, NULL, OPT_CONTAINER},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
@@ -192,6 +203,15 @@ static int parse_options(int argc, char **argv, struct options *o)
                 case OPT_ID:
                         o->id = optarg;
                         break;
+                case OPT_NAMESPACE:
+                        o->k8s_namespace = optarg;
+                        break;
+                case OPT_POD:
+                        o->k8s_pod = optarg;
+                        break;
+                case OPT_CONTAINER:
+                        o->k8s_container = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return EXIT_SUCCESS;
@@ -224,14 +244,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         }
         if (optind < argc)
                 return usage_error("unexpected argument '%s'", argv[optind]);
-        if (o->command != CMD_EXPLAIN &&
-            (o->image || o->bundle || o->id || o->n_annotations || o->has_memory_limit))
-                return usage_error("--image, --annotation, --memory-limit, --bundle and --id "
-                                   "go with 'explain'");
-        if (o->command == CMD_EXPLAIN &&
-            !o->bundle == !(o->image || o->n_annotations || o->has_memory_limit))
-                return usage_error("explain takes either --image/--annotation/--memory-limit "
-                                   "or --bundle");
+        bool described = o->image || o->n_annotations || o->has_memory_limit || o->k8s_namespace ||
+                         o->k8s_pod || o->k8s_container;
+        if (o->command != CMD_EXPLAIN && (described || o->bundle || o->id))
+                return usage_error("--image, --annotation, --memory-limit, --namespace, --pod, "
+                                   "--container, --bundle and --id go with 'explain'");
+        if (o->command == CMD_EXPLAIN && !o->bundle == !described)
+                return usage_error("explain takes either --image/--annotation/--memory-limit/"
+                                   "--namespace/--pod/--container or --bundle");
         if (!o->policy)
                 o->policy = secure_getenv("OCI_SHM_HOOK_POLICY");
         if (o->policy && !*o->policy)
@@ -373,6 +393,9 @@ static int run_explain(const struct options *o)
                 in.annotations = o->annotations;
                 in.n_annotations = o->n_annotations;
                 in.memory_limit = o->has_memory_limit ? o->memory_limit : 0;
+                in.k8s_namespace = o->k8s_namespace;
+                in.k8s_pod = o->k8s_pod;
+                in.k8s_container = o->k8s_container;
         }
 
         if (ref) {
@@ -397,6 +420,11 @@ static int run_explain(const struct options *o)
                 printf("annotation:   %s=%s\n", in.annotations[i].key, in.annotations[i].value);
         if (shown < in.n_annotations)
                 printf("annotation:   ... and %zu more\n", in.n_annotations - shown);
+        if (in.k8s_namespace || in.k8s_pod || in.k8s_container)
+                printf("kubernetes:   namespace=%s pod=%s container=%s\n",
+                       in.k8s_namespace ? in.k8s_namespace : "(none)",
+                       in.k8s_pod ? in.k8s_pod : "(none)",
+                       in.k8s_container ? in.k8s_container : "(none)");
         if (in.memory_limit)
                 printf("memory limit: %" PRIu64 " bytes (%s)\n", in.memory_limit,
                        size_format(in.memory_limit).s);

@@ -247,7 +247,23 @@ static bool next_line(struct tokenizer *t, struct line *l)
 
 /* ---- the consumer: one line of tokens to one compiled rule ---- */
 
-enum key_kind { KEY_IMAGE, KEY_ANNOTATION, KEY_SHM, KEY_MAX, KEY_UNKNOWN };
+enum key_kind {
+        KEY_IMAGE,
+        KEY_ANNOTATION,
+        KEY_NAMESPACE,
+        KEY_POD,
+        KEY_CONTAINER,
+        KEY_SHM,
+        KEY_MAX,
+        KEY_UNKNOWN
+};
+
+/* The condition each condition key makes (KEY_IMAGE .. KEY_CONTAINER). */
+static const enum policy_condition_kind condition_kind[] = {
+    [KEY_IMAGE] = POLICY_COND_IMAGE,         [KEY_ANNOTATION] = POLICY_COND_ANNOTATION,
+    [KEY_NAMESPACE] = POLICY_COND_NAMESPACE, [KEY_POD] = POLICY_COND_POD,
+    [KEY_CONTAINER] = POLICY_COND_CONTAINER,
+};
 
 static enum key_kind key_kind(const char *key, size_t len)
 {
@@ -258,10 +274,18 @@ static enum key_kind key_kind(const char *key, size_t len)
                         return KEY_SHM;
                 if (memcmp(key, "max", 3) == 0)
                         return KEY_MAX;
+                if (memcmp(key, "pod", 3) == 0)
+                        return KEY_POD;
                 break;
         case 5:
                 if (memcmp(key, "image", 5) == 0)
                         return KEY_IMAGE;
+                break;
+        case 9:
+                if (memcmp(key, "namespace", 9) == 0)
+                        return KEY_NAMESPACE;
+                if (memcmp(key, "container", 9) == 0)
+                        return KEY_CONTAINER;
                 break;
         default:
                 if (len >= 11 && memcmp(key, "annotation:", 11) == 0)
@@ -310,8 +334,8 @@ static int add_condition(struct rule_builder *b, enum key_kind kind, const char 
 
         struct policy_condition *c = &b->rule->conditions[b->rule->n_conditions++];
         *c = (struct policy_condition){
-            .kind = kind == KEY_IMAGE ? POLICY_COND_IMAGE : POLICY_COND_ANNOTATION,
-            .key = kind == KEY_IMAGE ? NULL : key + 11,
+            .kind = condition_kind[kind],
+            .key = kind == KEY_ANNOTATION ? key + 11 : NULL,
             .glob = glob,
             .literal_prefix = (uint16_t)t->prefix,
             .literal_offset = (uint16_t)t->run_offset,
@@ -320,10 +344,10 @@ static int add_condition(struct rule_builder *b, enum key_kind kind, const char 
                                                              (unsigned char)glob[t->run_offset + 1])
                                       : NO_BIGRAM,
         };
-        if (kind == KEY_IMAGE) {
+        if (kind == KEY_IMAGE)
                 b->p->needs_image = true;
+        if (kind != KEY_ANNOTATION)
                 return 1;
-        }
         return push_annotation_key(b->p, c->key) < 0 ? -ENOMEM : 1;
 }
 
@@ -380,6 +404,9 @@ static int parse_token(struct rule_builder *b, const struct token *t)
         switch (kind) {
         case KEY_IMAGE:
         case KEY_ANNOTATION:
+        case KEY_NAMESPACE:
+        case KEY_POD:
+        case KEY_CONTAINER:
                 return add_condition(b, kind, key, t);
         case KEY_SHM:
                 return set_action(b, value, value_len);
@@ -389,8 +416,8 @@ static int parse_token(struct rule_builder *b, const struct token *t)
                 return 1;
         default:
                 return RULE_PROBLEM(b,
-                                    "unknown key '%s' (expected image=, annotation:KEY=, shm= "
-                                    "or max=)",
+                                    "unknown key '%s' (expected image=, annotation:KEY=, "
+                                    "namespace=, pod=, container=, shm= or max=)",
                                     key);
         }
 }
@@ -830,6 +857,23 @@ static const char *image_condition_form(const struct policy_condition *c, const 
         return NULL;
 }
 
+/* The text a condition other than image= is matched on; NULL when the input has none. */
+static const char *condition_text(const struct policy_condition *c, const struct policy_input *in)
+{
+        switch (c->kind) {
+        case POLICY_COND_ANNOTATION:
+                return annotation_value(in, c->key);
+        case POLICY_COND_NAMESPACE:
+                return in->k8s_namespace;
+        case POLICY_COND_POD:
+                return in->k8s_pod;
+        case POLICY_COND_CONTAINER:
+                return in->k8s_container;
+        default:
+                return NULL;
+        }
+}
+
 static bool rule_holds(const struct policy_rule *rule, const struct eval *ev,
                        const char **image_form)
 {
@@ -843,8 +887,8 @@ static bool rule_holds(const struct policy_rule *rule, const struct eval *ev,
                         if (!*image_form)
                                 *image_form = form;
                 } else {
-                        const char *value = annotation_value(ev->in, c->key);
-                        if (!value || !condition_matches(c, value))
+                        const char *text = condition_text(c, ev->in);
+                        if (!text || !condition_matches(c, text))
                                 return false;
                 }
         }
@@ -933,6 +977,23 @@ const char *policy_action_name(enum policy_action action)
         return "unknown";
 }
 
+static const char *condition_key_name(enum policy_condition_kind kind)
+{
+        switch (kind) {
+        case POLICY_COND_IMAGE:
+                return "image";
+        case POLICY_COND_ANNOTATION:
+                return "annotation";
+        case POLICY_COND_NAMESPACE:
+                return "namespace";
+        case POLICY_COND_POD:
+                return "pod";
+        case POLICY_COND_CONTAINER:
+                return "container";
+        }
+        return "unknown";
+}
+
 /* The shortest policy spelling of a size: 2147483648 -> "2g". */
 static struct size_text compact_size(uint64_t bytes)
 {
@@ -968,10 +1029,10 @@ void policy_rule_format(const struct policy_rule *rule, char *buf, size_t size)
         buf[0] = '\0';
         for (size_t i = 0; i < rule->n_conditions; i++) {
                 const struct policy_condition *c = &rule->conditions[i];
-                if (c->kind == POLICY_COND_IMAGE)
-                        APPEND("image=%s ", c->glob);
-                else
+                if (c->kind == POLICY_COND_ANNOTATION)
                         APPEND("annotation:%s=%s ", c->key, c->glob);
+                else
+                        APPEND("%s=%s ", condition_key_name(c->kind), c->glob);
         }
         switch (rule->action) {
         case POLICY_SHM_SIZE:

@@ -25,11 +25,14 @@
 enum policy_condition_kind {
         POLICY_COND_IMAGE,
         POLICY_COND_ANNOTATION,
+        POLICY_COND_NAMESPACE, /* Kubernetes identity, from the engine's own keys */
+        POLICY_COND_POD,
+        POLICY_COND_CONTAINER,
 };
 
 /* 24 bytes: a long policy keeps one per condition, and every page is a fault. */
 struct policy_condition {
-        const char *key; /* annotation key; NULL for image= */
+        const char *key; /* annotation key; NULL for the other kinds */
         const char *glob;
         /* Plain characters that every match holds (see struct token in policy.c); a
          * glob is at most POLICY_LINE_MAX bytes. */
@@ -78,6 +81,10 @@ struct policy_input {
         /* Only the keys policy_annotation_keys() gives need be here. */
         const struct annotation *annotations;
         size_t n_annotations;
+        /* The pod's namespace and name and the container's name, as the engine itself
+         * recorded them (never from a pod annotation, which the pod's author writes);
+         * NULL outside Kubernetes, where namespace=, pod= and container= never hold. */
+        const char *k8s_namespace, *k8s_pod, *k8s_container;
         uint64_t memory_limit; /* 0: no limit */
         uint64_t host_memory;
 };

@@ -139,7 +139,8 @@ static void test_parse_comments_blanks_crlf_tabs(void **state)
 static void test_parse_problems(void **state)
 {
         expect_problem("# x\nimage=x size=1g shm=1g\n", 2,
-                       "unknown key 'size' (expected image=, annotation:KEY=, shm= or max=)");
+                       "unknown key 'size' (expected image=, annotation:KEY=, namespace=, pod=, "
+                       "container=, shm= or max=)");
         expect_problem("image=x\n", 1, "rule has no shm= action");
         expect_problem("\n\nimage=x shm=1g shm=2g\n", 3, "exactly one shm= action");
         expect_problem("image=x shm=host shm=keep\n", 1, "exactly one shm= action");
@@ -754,6 +755,83 @@ static void test_annotation_globs(void **state)
         policy_free(&p);
 }
 
+/* namespace=, pod=, container=: the engine's own record of the pod, never an annotation. */
+static void test_kubernetes_identity(void **state)
+{
+        struct policy p;
+        struct policy_decision d;
+        struct shm_error e = {0};
+        const char *const *keys;
+        char text[256];
+        (void)state;
+
+        parse_clean(&p, "namespace=selenium-grid shm=2g\n"
+                        "pod=web-* container=chrome shm=1g\n"
+                        "namespace=ml-* pod=train-? shm=50%\n"
+                        "container=[abc]* shm=64m\n");
+        assert_int_equal(p.n_rules, 4);
+        assert_int_equal(p.rules[0].conditions[0].kind, POLICY_COND_NAMESPACE);
+        assert_null(p.rules[0].conditions[0].key);
+        assert_string_equal(p.rules[0].conditions[0].glob, "selenium-grid");
+        assert_int_equal(p.rules[1].conditions[0].kind, POLICY_COND_POD);
+        assert_int_equal(p.rules[1].conditions[1].kind, POLICY_COND_CONTAINER);
+        assert_false(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 0);
+        policy_rule_format(&p.rules[0], text, sizeof(text));
+        assert_string_equal(text, "namespace=selenium-grid shm=2g");
+        policy_rule_format(&p.rules[1], text, sizeof(text));
+        assert_string_equal(text, "pod=web-* container=chrome shm=1g");
+
+        struct policy_input in = {.host_memory = 8 * GiB, .k8s_namespace = "selenium-grid"};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 1);
+        assert_int_equal(d.bytes, 2 * GiB);
+
+        in = (struct policy_input){.host_memory = 8 * GiB,
+                                   .k8s_namespace = "default",
+                                   .k8s_pod = "web-1",
+                                   .k8s_container = "chrome"};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 2);
+        in.k8s_container = "xchrome"; /* a glob holds for the whole name */
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.kind, DECISION_NO_MATCH);
+        in.k8s_container = "bert";
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 4);
+
+        in = (struct policy_input){
+            .host_memory = 8 * GiB, .k8s_namespace = "ml-team", .k8s_pod = "train-7"};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 3);
+        assert_int_equal(d.bytes, 4 * GiB);
+        in.k8s_pod = NULL; /* all conditions must hold */
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.kind, DECISION_NO_MATCH);
+
+        /* Outside Kubernetes they never hold, not even as '*'; an annotation that names
+         * the namespace is not the namespace. */
+        policy_free(&p);
+        parse_clean(&p, "namespace=* shm=1g\npod=* shm=2g\ncontainer=* shm=3g\n");
+        const struct annotation fake[] = {{"io.kubernetes.pod.namespace", "selenium-grid"},
+                                          {"io.kubernetes.cri.sandbox-namespace", "x"},
+                                          {"io.kubernetes.pod.name", "web-1"},
+                                          {"io.kubernetes.container.name", "chrome"}};
+        in = (struct policy_input){.host_memory = 8 * GiB, .annotations = fake, .n_annotations = 4};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.kind, DECISION_NO_MATCH);
+        in.k8s_container = "";
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 3);
+        policy_free(&p);
+
+        expect_problem("namespace= shm=1g\n", 1, "'namespace=' needs a pattern");
+        expect_problem("pod=[web shm=1g\n", 1, "without a closing ']'");
+        expect_problem("container=x shm=request\n", 1, "takes its size from an annotation");
+        expect_problem("Namespace=x shm=1g\n", 1, "unknown key 'Namespace'");
+        expect_problem("pods=x shm=1g\n", 1, "unknown key 'pods'");
+}
+
 static void test_decide_sizes(void **state)
 {
         struct policy p;
@@ -1053,6 +1131,7 @@ int main(void)
             cmocka_unit_test(test_image_matching),
             cmocka_unit_test(test_rule_order_and_conditions),
             cmocka_unit_test(test_annotation_globs),
+            cmocka_unit_test(test_kubernetes_identity),
             cmocka_unit_test(test_decide_sizes),
             cmocka_unit_test(test_decide_request),
             cmocka_unit_test(test_rule_format),
