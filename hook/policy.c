@@ -538,6 +538,11 @@ static int reserve_conditions(struct policy_condition **conditions, size_t *cap,
 static int compile_text(struct policy *p, const char *file, char *text, size_t len)
 {
         struct tokenizer t = {.pos = text, .end = text + len};
+
+        /* Editors on other systems start a UTF-8 file with a byte order mark: it is no
+         * part of the first key (it would show as an invisible "unknown key"). */
+        if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+                t.pos += 3;
         struct policy_condition *conditions = NULL;
         size_t first_rule = p->n_rules, used = 0, cap = 0;
         struct line l;
@@ -651,6 +656,12 @@ static const char *unsafe_owner(const struct policy *p, const struct stat *st)
         return NULL;
 }
 
+static bool is_symlink(const char *path)
+{
+        struct stat st;
+        return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 static int load_file(struct policy *p, const char *path, bool missing_ok, struct shm_error *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -665,6 +676,11 @@ static int load_file(struct policy *p, const char *path, bool missing_ok, struct
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 int saved = errno;
+                if (saved == ENOENT && is_symlink(path))
+                        /* Missing is fine; a link that leads nowhere is a mistake to show,
+                         * not a file to skip (a half-updated ConfigMap, a typo). */
+                        return file_problem(p, path, "cannot open: ",
+                                            "a symbolic link to a file that does not exist", err);
                 if (saved == ENOENT && missing_ok)
                         return 0;
                 return file_problem(p, path, "cannot open: ", strerror(saved), err);

@@ -832,6 +832,56 @@ static void test_kubernetes_identity(void **state)
         expect_problem("pods=x shm=1g\n", 1, "unknown key 'pods'");
 }
 
+/* Issue 9: a leading byte order mark, and a dangling policy.d symlink. */
+static void test_bom_and_dangling_links(void **state)
+{
+        struct policy p;
+        struct shm_error e = {0};
+        (void)state;
+
+        parse_clean(&p, "\xef\xbb\xbfshm=1g\nimage=x shm=2g\n");
+        assert_int_equal(p.n_rules, 2);
+        assert_int_equal(p.rules[0].line, 1);
+        assert_int_equal(p.rules[0].size, 1 * GiB);
+        policy_free(&p);
+        parse_clean(&p, "\xef\xbb\xbf# only a comment\n");
+        assert_int_equal(p.n_rules, 0);
+        policy_free(&p);
+        parse_clean(&p, "\xef\xbb\xbf");
+        assert_int_equal(p.n_rules, 0);
+        policy_free(&p);
+        /* only at the very start: anywhere else it is part of a token */
+        expect_problem("# x\n\xef\xbb\xbfshm=2g\n", 2, "unknown key '\xef\xbb\xbfshm'");
+        expect_problem(" \xef\xbb\xbfshm=2g\n", 1, "unknown key");
+        expect_problem("\xef\xbb\xbf\xef\xbb\xbfshm=2g\n", 1, "unknown key");
+
+        char *dir = unit_mkdtemp();
+        unit_write(dir, "10-a.conf", "image=a shm=1g\n");
+        unit_write(dir, "30-c.conf", "image=c shm=3g\n");
+        char *link = unit_path(dir, "20-gone.conf");
+        assert_int_equal(symlink("/nonexistent/oci-shm-hook-unit.conf", link), 0);
+        assert_int_equal(policy_load(&p, dir, &e), 0);
+        assert_int_equal(p.n_rules, 2);
+        assert_int_equal(p.n_problems, 1);
+        assert_string_equal(p.problems[0].file, link);
+        assert_int_equal(p.problems[0].line, 0);
+        assert_contains(p.problems[0].message, "symbolic link to a file that does not exist");
+        policy_free(&p);
+        /* a link to a file that exists is read, as ConfigMap volumes need */
+        unit_write(dir, "elsewhere/gone.conf", "image=b shm=2g\n");
+        assert_int_equal(unlink(link), 0);
+        char *target = unit_path(dir, "elsewhere/gone.conf");
+        assert_int_equal(symlink(target, link), 0);
+        assert_int_equal(policy_load(&p, dir, &e), 0);
+        assert_int_equal(p.n_problems, 0);
+        assert_int_equal(p.n_rules, 3);
+        assert_string_equal(p.rules[1].conditions[0].glob, "b");
+        policy_free(&p);
+        free(target);
+        free(link);
+        unit_rm_rf(dir);
+}
+
 static void test_decide_sizes(void **state)
 {
         struct policy p;
@@ -1132,6 +1182,7 @@ int main(void)
             cmocka_unit_test(test_rule_order_and_conditions),
             cmocka_unit_test(test_annotation_globs),
             cmocka_unit_test(test_kubernetes_identity),
+            cmocka_unit_test(test_bom_and_dangling_links),
             cmocka_unit_test(test_decide_sizes),
             cmocka_unit_test(test_decide_request),
             cmocka_unit_test(test_rule_format),
