@@ -911,6 +911,17 @@ static bool rule_holds(const struct policy_rule *rule, const struct eval *ev,
         return true;
 }
 
+/*
+ * The most a container with this memory limit gets (0: no limit): whole pages
+ * below it, as tmpfs rounds its size up to pages, but never less than the one
+ * page a tmpfs needs, so that a limit under 4096 bytes still clamps.
+ */
+static uint64_t page_limit(uint64_t memory_limit)
+{
+        uint64_t pages = memory_limit & ~(uint64_t)4095;
+        return memory_limit && pages < 4096 ? 4096 : pages;
+}
+
 static void clamp(struct policy_decision *out, uint64_t limit, const char *what)
 {
         if (limit && out->bytes > limit) {
@@ -964,8 +975,7 @@ int policy_decide(const struct policy *p, const struct policy_input *in,
                         break;
                 }
                 }
-                /* Whole pages below the limit: tmpfs rounds its size up to pages. */
-                clamp(out, in->memory_limit & ~(uint64_t)4095, "memory limit");
+                clamp(out, page_limit(in->memory_limit), "memory limit");
                 /* tmpfs reads size=0 as "unlimited": never ask for less than a page. */
                 if (out->bytes < 4096)
                         out->bytes = 4096;

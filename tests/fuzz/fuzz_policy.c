@@ -74,8 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (policy_decide(&p, &in, &d, &err) == 0) {
                 if (d.kind != DECISION_NO_MATCH && !d.rule)
                         abort();
+                /* any positive limit clamps, to at least the one page a tmpfs needs */
                 if (d.kind == DECISION_SIZE &&
-                    (d.bytes < 4096 || (in.memory_limit >= 4096 && d.bytes > in.memory_limit)))
+                    (d.bytes < 4096 ||
+                     (in.memory_limit &&
+                      d.bytes > (in.memory_limit < 4096 ? 4096 : in.memory_limit))))
                         abort();
         } else if (!strstr(err.message, "annotation '")) {
                 abort(); /* the only refusal names the annotation */

@@ -938,6 +938,20 @@ static void test_decide_sizes(void **state)
         host_mem = saved;
         assert_int_equal(decide(&p, "half", NULL, 0, 4096, &d, &e), 0);
         assert_int_equal(d.bytes, 4096);
+
+        /* Issue 9: any positive limit clamps, one below a page too (to the one page a
+         * tmpfs needs), where 'limit & ~4095' was 0 and turned the clamp off. */
+        static const uint64_t tiny_limits[] = {1, 100, 4095, 4096, 4097, 8191};
+        for (size_t i = 0; i < ARRAY_SIZE(tiny_limits); i++) {
+                assert_int_equal(decide(&p, "small", NULL, 0, tiny_limits[i], &d, &e), 0);
+                assert_int_equal(d.kind, DECISION_SIZE);
+                assert_int_equal(d.bytes, 4096);
+                assert_contains(d.warning, "1 GiB clamped to the memory limit of 4 KiB");
+                assert_int_equal(decide(&p, "full", NULL, 0, tiny_limits[i], &d, &e), 0);
+                assert_int_equal(d.bytes, 4096);
+        }
+        assert_int_equal(decide(&p, "small", NULL, 0, 8192, &d, &e), 0);
+        assert_int_equal(d.bytes, 8192);
         policy_free(&p);
 }
 
