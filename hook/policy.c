@@ -346,6 +346,8 @@ static int add_condition(struct rule_builder *b, enum key_kind kind, const char 
         };
         if (kind == KEY_IMAGE)
                 b->p->needs_image = true;
+        else if (kind != KEY_ANNOTATION)
+                b->p->needs_kubernetes = true;
         if (kind != KEY_ANNOTATION)
                 return 1;
         return push_annotation_key(b->p, c->key) < 0 ? -ENOMEM : 1;
@@ -775,6 +777,11 @@ int policy_load(struct policy *p, const char *path, struct shm_error *err)
 bool policy_needs_image(const struct policy *p)
 {
         return p->needs_image;
+}
+
+bool policy_needs_kubernetes(const struct policy *p)
+{
+        return p->needs_kubernetes;
 }
 
 size_t policy_annotation_keys(const struct policy *p, const char *const **keys)

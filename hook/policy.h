@@ -97,6 +97,7 @@ struct policy {
         void **blocks; /* file texts and condition arrays the rules point into */
         size_t n_blocks;
         bool needs_image;             /* some rule has an image= condition */
+        bool needs_kubernetes;        /* some rule has namespace=, pod= or container= */
         const char **annotation_keys; /* the keys annotation: conditions read, sorted, unique */
         size_t n_annotation_keys, cap_annotation_keys;
         struct policy_problem *problems;
@@ -121,6 +122,8 @@ int policy_load(struct policy *p, const char *path, struct shm_error *err);
  * can be skipped). The keys point into the policy.
  */
 bool policy_needs_image(const struct policy *p);
+/* Whether some rule reads the pod's namespace or name or the container's name. */
+bool policy_needs_kubernetes(const struct policy *p);
 size_t policy_annotation_keys(const struct policy *p, const char *const **keys);
 
 /* Compile one file's text; `file` is copied. Used by policy_load and the tests. */

@@ -776,6 +776,7 @@ static void test_kubernetes_identity(void **state)
         assert_int_equal(p.rules[1].conditions[0].kind, POLICY_COND_POD);
         assert_int_equal(p.rules[1].conditions[1].kind, POLICY_COND_CONTAINER);
         assert_false(policy_needs_image(&p));
+        assert_true(policy_needs_kubernetes(&p));
         assert_int_equal(policy_annotation_keys(&p, &keys), 0);
         policy_rule_format(&p.rules[0], text, sizeof(text));
         assert_string_equal(text, "namespace=selenium-grid shm=2g");
@@ -1175,6 +1176,7 @@ static void test_needs_image_and_annotation_keys(void **state)
 
         parse_clean(&p, "image=* shm=1g\n");
         assert_true(policy_needs_image(&p));
+        assert_false(policy_needs_kubernetes(&p));
         assert_int_equal(policy_annotation_keys(&p, &keys), 0);
         policy_free(&p);
 }
