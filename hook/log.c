@@ -53,10 +53,76 @@ static void send_syslog(int priority, const char *message)
                      MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+static bool is_continuation(unsigned char c)
+{
+        return (c & 0xc0) == 0x80;
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629, table 3-7 of
+ * Unicode), or 0. The second byte's range depends on the first: that is what
+ * refuses overlong forms, surrogates and code points above U+10FFFF. A NUL
+ * is never a continuation byte, so this reads no further than the string.
+ */
+static size_t utf8_sequence(const unsigned char *s)
+{
+        unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4;
+        else
+                return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+        if (c == 0xe0)
+                lo = 0xa0; /* overlong below U+0800 */
+        else if (c == 0xed)
+                hi = 0x9f; /* surrogates U+D800..U+DFFF */
+        else if (c == 0xf0)
+                lo = 0x90; /* overlong below U+10000 */
+        else if (c == 0xf4)
+                hi = 0x8f; /* above U+10FFFF */
+        if (s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (!is_continuation(s[i]))
+                        return 0;
+        return n;
+}
+
+void log_sanitize(char *text)
+{
+        unsigned char *r = (unsigned char *)text, *w = r;
+
+        while (*r) {
+                size_t n = utf8_sequence(r);
+                if (n == 1) {
+                        *w++ = *r < 0x20 || *r == 0x7f ? '?' : *r;
+                        r++;
+                } else if (n == 0) {
+                        *w++ = '?'; /* one for each byte that is no part of a character */
+                        r++;
+                } else if (n == 2 && r[0] == 0xc2 && r[1] <= 0x9f) {
+                        *w++ = '?'; /* a C1 control: one character, one '?' */
+                        r += 2;
+                } else {
+                        memmove(w, r, n);
+                        w += n;
+                        r += n;
+                }
+        }
+        *w = '\0';
+}
+
 /*
  * Messages quote input (annotations, image names, paths): control characters
- * are replaced so no input can forge a line of its own in runc's error output
- * or the log.
+ * and invalid UTF-8 are replaced (log_sanitize) so no input can forge a line
+ * of its own, or steer a terminal, in runc's error output or the log.
  */
 void log_msg(int priority, const char *fmt, ...)
 {
@@ -68,9 +134,7 @@ void log_msg(int priority, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        for (unsigned char *c = (unsigned char *)buf; *c; c++)
-                if (*c < 0x20 || *c == 0x7f)
-                        *c = '?';
+        log_sanitize(buf);
         send_syslog(priority, buf);
         if (priority <= LOG_WARNING)
                 fprintf(stderr, "oci-shm-hook: %s%s\n",

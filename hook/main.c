@@ -42,6 +42,7 @@ struct options {
         enum shm_mount_api mount_api;
         /* explain */
         const char *image;
+        const char *k8s_namespace, *k8s_pod, *k8s_container;
         const char *bundle;
         const char *id;
         bool has_memory_limit;
@@ -57,7 +58,8 @@ static void usage(FILE *out)
                 "  oci-shm-hook [--policy PATH] [STAGE]      hook mode: OCI state JSON on stdin\n"
                 "  oci-shm-hook check [--policy PATH]        validate the policy\n"
                 "  oci-shm-hook explain [--policy PATH] --image REF [--annotation KEY=VALUE]...\n"
-                "                       [--memory-limit SIZE]\n"
+                "                       [--memory-limit SIZE] [--namespace NS] [--pod POD]\n"
+                "                       [--container NAME]\n"
                 "  oci-shm-hook explain [--policy PATH] --bundle DIR [--id ID]\n"
                 "  oci-shm-hook --version | --help\n"
                 "\n"
@@ -80,6 +82,9 @@ static void usage(FILE *out)
                 "      --image REF            explain: the image reference\n"
                 "      --annotation KEY=VALUE explain: an annotation (repeatable)\n"
                 "      --memory-limit SIZE    explain: the container's memory limit\n"
+                "      --namespace NS         explain: the Kubernetes namespace of the pod\n"
+                "      --pod POD              explain: the Kubernetes pod name\n"
+                "      --container NAME       explain: the Kubernetes container name\n"
                 "      --bundle DIR           explain: read a bundle's config.json instead\n"
                 "      --id ID                explain: the container id (default: from DIR)\n"
                 "  -h, --help                 show this help\n"
@@ -113,7 +118,10 @@ static int parse_options(int argc, char **argv, struct options *o)
                 OPT_ANNOTATION,
                 OPT_MEMORY_LIMIT,
                 OPT_BUNDLE,
-                OPT_ID
+                OPT_ID,
+                OPT_NAMESPACE,
+                OPT_POD,
+                OPT_CONTAINER
         };
         static const struct option long_options[] = {
             {"policy", required_argument, NULL, 'p'},
@@ -125,6 +133,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
             {"bundle", required_argument, NULL, OPT_BUNDLE},
             {"id", required_argument, NULL, OPT_ID},
+            {"namespace", required_argument, NULL, OPT_NAMESPACE},
+            {"pod", required_argument, NULL, OPT_POD},
+            {"container", required_argument, NULL, OPT_CONTAINER},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
@@ -192,6 +203,15 @@ static int parse_options(int argc, char **argv, struct options *o)
                 case OPT_ID:
                         o->id = optarg;
                         break;
+                case OPT_NAMESPACE:
+                        o->k8s_namespace = optarg;
+                        break;
+                case OPT_POD:
+                        o->k8s_pod = optarg;
+                        break;
+                case OPT_CONTAINER:
+                        o->k8s_container = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return EXIT_SUCCESS;
@@ -224,14 +244,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         }
         if (optind < argc)
                 return usage_error("unexpected argument '%s'", argv[optind]);
-        if (o->command != CMD_EXPLAIN &&
-            (o->image || o->bundle || o->id || o->n_annotations || o->has_memory_limit))
-                return usage_error("--image, --annotation, --memory-limit, --bundle and --id "
-                                   "go with 'explain'");
-        if (o->command == CMD_EXPLAIN &&
-            !o->bundle == !(o->image || o->n_annotations || o->has_memory_limit))
-                return usage_error("explain takes either --image/--annotation/--memory-limit "
-                                   "or --bundle");
+        bool described = o->image || o->n_annotations || o->has_memory_limit || o->k8s_namespace ||
+                         o->k8s_pod || o->k8s_container;
+        if (o->command != CMD_EXPLAIN && (described || o->bundle || o->id))
+                return usage_error("--image, --annotation, --memory-limit, --namespace, --pod, "
+                                   "--container, --bundle and --id go with 'explain'");
+        if (o->command == CMD_EXPLAIN && !o->bundle == !described)
+                return usage_error("explain takes either --image/--annotation/--memory-limit/"
+                                   "--namespace/--pod/--container or --bundle");
         if (!o->policy)
                 o->policy = secure_getenv("OCI_SHM_HOOK_POLICY");
         if (o->policy && !*o->policy)
@@ -354,38 +374,19 @@ static const char *quoted(const char *value, char *buf, size_t size)
         return buf;
 }
 
-/*
- * Until the policy says which inputs its rules read: every annotation key a
- * rule names, and whether any rule tests the image.
- */
-static bool rules_read_image(const struct policy *p)
-{
-        for (size_t i = 0; i < p->n_rules; i++)
-                for (size_t c = 0; c < p->rules[i].n_conditions; c++)
-                        if (p->rules[i].conditions[c].kind == POLICY_COND_IMAGE)
-                                return true;
-        return false;
-}
-
 /* The annotations to keep from config.json: those rules read, and the engines' own. */
 static int wanted_keys(const struct policy *p, struct spec_keys *keys, struct shm_error *err)
 {
-        size_t n = engine_keys.n;
-        const char **list;
+        const char *const *rule_keys;
+        size_t n_rule_keys = policy_annotation_keys(p, &rule_keys);
+        const char **list = malloc((engine_keys.n + n_rule_keys) * sizeof(*list));
 
-        for (size_t i = 0; i < p->n_rules; i++)
-                n += p->rules[i].n_conditions;
-        list = malloc(n * sizeof(*list));
         if (!list)
                 return shm_error_set(err, ENOMEM, "out of memory");
-        n = 0;
-        for (size_t i = 0; i < engine_keys.n; i++)
-                list[n++] = engine_keys.keys[i];
-        for (size_t i = 0; i < p->n_rules; i++)
-                for (size_t c = 0; c < p->rules[i].n_conditions; c++)
-                        if (p->rules[i].conditions[c].kind == POLICY_COND_ANNOTATION)
-                                list[n++] = p->rules[i].conditions[c].key;
-        *keys = (struct spec_keys){.keys = list, .n = n};
+        memcpy(list, engine_keys.keys, engine_keys.n * sizeof(*list));
+        if (n_rule_keys)
+                memcpy(list + engine_keys.n, rule_keys, n_rule_keys * sizeof(*list));
+        *keys = (struct spec_keys){.keys = list, .n = engine_keys.n + n_rule_keys};
         return 0;
 }
 
@@ -478,6 +479,9 @@ static int explain_bundle(const struct options *o, struct oci_spec *spec, struct
         in->annotations = spec->annotations;
         in->n_annotations = spec->n_annotations;
         in->memory_limit = spec->memory_limit;
+        in->k8s_namespace = engine->k8s_namespace;
+        in->k8s_pod = engine->k8s_pod;
+        in->k8s_container = engine->k8s_container;
         in->image = find_image(lookup);
         if (in->image)
                 printf("image:        %s (from %s)\n", image_ref_full(in->image), lookup->source);
@@ -527,6 +531,9 @@ static int run_explain(const struct options *o)
                 in.annotations = o->annotations;
                 in.n_annotations = o->n_annotations;
                 in.memory_limit = o->has_memory_limit ? o->memory_limit : 0;
+                in.k8s_namespace = o->k8s_namespace;
+                in.k8s_pod = o->k8s_pod;
+                in.k8s_container = o->k8s_container;
                 for (size_t i = 0; i < in.n_annotations; i++)
                         printf("annotation:   %s=%s\n", in.annotations[i].key,
                                in.annotations[i].value);
@@ -537,6 +544,11 @@ static int run_explain(const struct options *o)
                         printf(" %s", in.image->forms[i]);
                 printf("\n");
         }
+        if (in.k8s_namespace || in.k8s_pod || in.k8s_container)
+                printf("kubernetes:   namespace=%s pod=%s container=%s\n",
+                       in.k8s_namespace ? in.k8s_namespace : "(none)",
+                       in.k8s_pod ? in.k8s_pod : "(none)",
+                       in.k8s_container ? in.k8s_container : "(none)");
         if (in.memory_limit)
                 printf("memory limit: %" PRIu64 " bytes (%s)\n", in.memory_limit,
                        size_format(in.memory_limit).s);
@@ -561,6 +573,7 @@ out:
 /* What one container start decided and did, for its one log line. */
 struct decision_line {
         const char *id;
+        const struct userns *userns;
         const struct engine *engine;
         struct image_lookup *image; /* NULL: not looked up */
         const struct policy_decision *decision;
@@ -579,6 +592,7 @@ static void log_decision(int priority, const struct decision_line *l)
         const struct policy_decision *d = l->decision;
         char rule[512] = "none", error_text[1100] = "", q[1060];
         const char *image = l->image ? image_name(l->image) : NULL;
+        struct userns_text ns = l->userns ? userns_format(l->userns) : (struct userns_text){""};
 
         if (d && d->rule)
                 snprintf(rule, sizeof(rule), "%s:%u", d->rule->file, d->rule->line);
@@ -587,13 +601,13 @@ static void log_decision(int priority, const struct decision_line *l)
                          quoted(l->error, q, sizeof(q)));
         log_msg(priority,
                 "container=%s image=%s rule=%s action=%s bytes=%" PRIu64 " shm=%s before=%" PRIu64
-                " after=%" PRIu64 " result=%s%s engine=%s image_source=%s",
+                " after=%" PRIu64 " result=%s%s engine=%s image_source=%s%s%s",
                 l->id, image ? image : "none", rule,
                 d && d->rule ? policy_action_name(d->rule->action) : "none", d ? d->bytes : 0,
                 l->outcome ? shm_kind_name(l->outcome->kind) : "unseen",
                 l->outcome ? l->outcome->before : 0, l->outcome ? l->outcome->after : 0, l->result,
                 error_text, engine_name(l->engine ? l->engine->kind : ENGINE_NONE),
-                image && l->image->source ? l->image->source : "none");
+                image && l->image->source ? l->image->source : "none", ns.s[0] ? " " : "", ns.s);
 }
 
 /* The image could not be had where an image= rule needs it: say why, once. */
@@ -666,11 +680,14 @@ static int decide_and_apply(const struct options *o, struct hook_run *h)
         struct policy_input in = {
             .annotations = h->spec.annotations,
             .n_annotations = h->spec.n_annotations,
+            .k8s_namespace = h->engine.k8s_namespace,
+            .k8s_pod = h->engine.k8s_pod,
+            .k8s_container = h->engine.k8s_container,
             .memory_limit = h->spec.memory_limit,
             .host_memory = host_memory(),
         };
 
-        if (rules_read_image(&h->policy) && !(in.image = find_image(&h->lookup)))
+        if (policy_needs_image(&h->policy) && !(in.image = find_image(&h->lookup)))
                 log_image_problem(h->state.id, &h->lookup);
         if (policy_decide(&h->policy, &in, &decision, &err) < 0) {
                 line.result = "failed";
@@ -755,8 +772,10 @@ static int run_hook(const struct options *o)
             .id = h.state.id, .engine = &h.engine, .spec = &h.spec, .log = true};
         if (h.engine.sandbox) {
                 /* The pod's containers size its shared /dev/shm; the sandbox has no limit. */
-                struct decision_line line = {
-                    .id = h.state.id, .engine = &h.engine, .result = "skipped-sandbox"};
+                struct decision_line line = {.id = h.state.id,
+                                             .userns = &h.policy.userns,
+                                             .engine = &h.engine,
+                                             .result = "skipped-sandbox"};
                 log_decision(LOG_DEBUG, &line);
                 status = EXIT_SUCCESS;
                 goto out;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The policy language: parsing with line numbers, and first-match evaluation. */
+/*
+ * The policy language: every rule is compiled (with line numbers for its
+ * problems), then evaluated, first match wins, against a fully built input.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +11,7 @@
 
 #include "error.h"
 #include "imageref.h"
+#include "userns.h"
 
 #define POLICY_DEFAULT_FILE   "/etc/oci-shm-hook/policy.conf"
 #define POLICY_DEFAULT_DIR    "/etc/oci-shm-hook/policy.d"
@@ -21,15 +25,21 @@
 enum policy_condition_kind {
         POLICY_COND_IMAGE,
         POLICY_COND_ANNOTATION,
+        POLICY_COND_NAMESPACE, /* Kubernetes identity, from the engine's own keys */
+        POLICY_COND_POD,
+        POLICY_COND_CONTAINER,
 };
 
+/* 24 bytes: a long policy keeps one per condition, and every page is a fault. */
 struct policy_condition {
-        enum policy_condition_kind kind;
-        const char *key; /* annotation key; NULL for image= */
+        const char *key; /* annotation key; NULL for the other kinds */
         const char *glob;
-        /* Plain characters that every match holds (see glob_literals in policy.c). */
-        size_t literal_prefix;              /* the glob's first characters, at the start */
-        size_t literal_offset, literal_len; /* a later run, anywhere in the text */
+        /* Plain characters that every match holds (see struct token in policy.c); a
+         * glob is at most POLICY_LINE_MAX bytes. */
+        uint16_t literal_prefix;              /* the glob's first characters, at the start */
+        uint16_t literal_offset, literal_len; /* a later run, anywhere in the text */
+        uint16_t bigram : 11;                 /* that run's first two bytes, hashed */
+        enum policy_condition_kind kind : 5;
 };
 
 enum policy_action {
@@ -40,15 +50,18 @@ enum policy_action {
         POLICY_SHM_KEEP,
 };
 
+/* 40 bytes, for the same reason. */
 struct policy_rule {
         const char *file; /* owned by struct policy */
-        unsigned line;
         struct policy_condition *conditions;
-        size_t n_conditions;
-        enum policy_action action;
-        uint64_t size;    /* POLICY_SHM_SIZE */
-        unsigned percent; /* POLICY_SHM_PERCENT */
-        uint64_t max;     /* 0 when no max= */
+        union {
+                uint64_t size;    /* POLICY_SHM_SIZE */
+                unsigned percent; /* POLICY_SHM_PERCENT */
+        };
+        uint64_t max; /* 0 when no max= */
+        unsigned line;
+        uint8_t n_conditions; /* at most POLICY_MAX_TOKENS */
+        enum policy_action action : 8;
 };
 
 struct policy_problem {
@@ -62,14 +75,16 @@ struct annotation {
         const char *value;
 };
 
+/* What the decision is made on, built in full before it. */
 struct policy_input {
-        const struct image_ref *image; /* NULL: image= conditions never hold... */
-        /* ...unless this finds it: called when an image= condition is first tested, so a
-         * policy without one never costs an engine lookup. */
-        const struct image_ref *(*find_image)(void *ctx);
-        void *find_image_ctx;
+        const struct image_ref *image; /* NULL: image= conditions never hold */
+        /* Only the keys policy_annotation_keys() gives need be here. */
         const struct annotation *annotations;
         size_t n_annotations;
+        /* The pod's namespace and name and the container's name, as the engine itself
+         * recorded them (never from a pod annotation, which the pod's author writes);
+         * NULL outside Kubernetes, where namespace=, pod= and container= never hold. */
+        const char *k8s_namespace, *k8s_pod, *k8s_container;
         uint64_t memory_limit; /* 0: no limit */
         uint64_t host_memory;
 };
@@ -81,10 +96,13 @@ struct policy {
         size_t n_files;
         void **blocks; /* file texts and condition arrays the rules point into */
         size_t n_blocks;
-        const struct policy_input *first_match_for; /* see policy_load_first_match() */
-        size_t n_rules_read;                        /* valid rules read, kept or not */
+        bool needs_image;             /* some rule has an image= condition */
+        bool needs_kubernetes;        /* some rule has namespace=, pod= or container= */
+        const char **annotation_keys; /* the keys annotation: conditions read, sorted, unique */
+        size_t n_annotation_keys, cap_annotation_keys;
         struct policy_problem *problems;
         size_t n_problems, cap_problems;
+        struct userns userns; /* where it was loaded: decides who may own it */
 };
 
 /*
@@ -98,16 +116,17 @@ struct policy {
 int policy_load(struct policy *p, const char *path, struct shm_error *err);
 
 /*
- * The same for hook mode: every rule is parsed and checked (a problem
- * anywhere still makes the policy invalid), but only the first rule that
- * matches `in` is kept, so p->rules holds at most that one and
- * policy_decide() gives what it gives on the whole policy. A long policy
- * then costs no memory per rule. `in` must outlive the load.
+ * What the decision can read, for the caller to build only that: whether any
+ * rule has an image= condition (else no engine lookup is needed), and the
+ * annotation keys any rule reads, sorted, each once (every other annotation
+ * can be skipped). The keys point into the policy.
  */
-int policy_load_first_match(struct policy *p, const char *path, const struct policy_input *in,
-                            struct shm_error *err);
+bool policy_needs_image(const struct policy *p);
+/* Whether some rule reads the pod's namespace or name or the container's name. */
+bool policy_needs_kubernetes(const struct policy *p);
+size_t policy_annotation_keys(const struct policy *p, const char *const **keys);
 
-/* Parse one file's text; `file` is copied. Used by policy_load and the tests. */
+/* Compile one file's text; `file` is copied. Used by policy_load and the tests. */
 int policy_parse_text(struct policy *p, const char *file, const char *text, size_t len,
                       struct shm_error *err);
 

@@ -47,47 +47,62 @@ static int unit_shift(char c)
         }
 }
 
-int size_parse(const char *text, uint64_t *bytes, struct shm_error *err)
+/* After the unit letter: nothing, b or B (2gb), i (2Gi) or iB (2GiB). The end, or NULL. */
+static const char *unit_suffix_end(const char *p)
 {
-        const char *p;
-        uint64_t value;
-        int shift = 0, r;
+        if (*p == 'b' || *p == 'B')
+                p++;
+        else if (*p == 'i')
+                p += p[1] == 'B' ? 2 : 1;
+        return *p == '\0' ? p : NULL;
+}
 
-        if (!text || !*text)
-                return shm_error_set(err, EINVAL, "empty size");
+/* The reason a size is refused, once it is known to be. */
+static int size_problem(const char *text, int r, struct shm_error *err)
+{
         if (strlen(text) > SIZE_TEXT_MAX)
                 return shm_error_set(err, EINVAL, "size '%.*s...' is too long", SIZE_TEXT_MAX,
                                      text);
-        r = parse_digits(text, &p, &value);
         if (r == -ERANGE)
                 return shm_error_set(err, ERANGE, "size '%s' is too large", text);
         if (r < 0)
                 return shm_error_set(err, EINVAL,
                                      "invalid size '%s': expected a whole number of bytes with "
-                                     "an optional unit k, m, g, t or Ki, Mi, Gi, Ti",
+                                     "an optional unit k, m, g, t, Ki, Mi, Gi, Ti or KiB, MiB, "
+                                     "GiB, TiB",
                                      text);
+        return shm_error_set(err, EINVAL,
+                             "invalid size '%s': unit must be one of k, m, g, t (optionally "
+                             "followed by b), Ki, Mi, Gi, Ti or KiB, MiB, GiB, TiB",
+                             text);
+}
+
+/* Every policy rule's shm= goes through here: no strlen() unless it fails. */
+int size_parse(const char *text, uint64_t *bytes, struct shm_error *err)
+{
+        const char *p = text, *end;
+        uint64_t value;
+        int shift = 0, r;
+
+        if (!text || !*text)
+                return shm_error_set(err, EINVAL, "empty size");
+        r = parse_digits(text, &p, &value);
+        if (r < 0)
+                return size_problem(text, r, err);
+        end = p;
         if (*p) {
                 shift = unit_shift(*p);
-                if (shift < 0)
-                        goto bad_unit;
-                p++;
-                if (*p == 'b' || *p == 'B' || *p == 'i')
-                        p++;
-                if (*p)
-                        goto bad_unit;
+                if (shift < 0 || !(end = unit_suffix_end(p + 1)))
+                        return size_problem(text, 0, err);
         }
+        if (end - text > SIZE_TEXT_MAX)
+                return size_problem(text, 0, err);
         if (value == 0)
                 return shm_error_set(err, EINVAL, "size '%s' is zero", text);
         if (value > (UINT64_MAX >> shift))
                 return shm_error_set(err, ERANGE, "size '%s' is too large", text);
         *bytes = value << shift;
         return 0;
-
-bad_unit:
-        return shm_error_set(err, EINVAL,
-                             "invalid size '%s': unit must be one of k, m, g, t (optionally "
-                             "followed by b) or Ki, Mi, Gi, Ti",
-                             text);
 }
 
 int percent_parse(const char *text, unsigned *percent, struct shm_error *err)

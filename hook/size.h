@@ -12,9 +12,10 @@
 
 /*
  * Parse SIZE: a positive decimal integer of bytes with an optional binary unit
- * k, m, g, t (any case, optional b) or Kubernetes' Ki, Mi, Gi, Ti.
- * "2g" == "2Gi" == 2147483648. Zero, signs, fractions, spaces, overflow and
- * anything trailing are errors. The message quotes the text.
+ * k, m, g, t (any case, optional b or B), Kubernetes' Ki, Mi, Gi, Ti, or the
+ * KiB, MiB, GiB, TiB that size_format() prints. "2g" == "2Gi" == "2GiB" ==
+ * 2147483648. Zero, signs, fractions, spaces, overflow and anything trailing
+ * are errors. The message quotes the text.
  */
 int size_parse(const char *text, uint64_t *bytes, struct shm_error *err);
 

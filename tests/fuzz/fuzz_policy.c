@@ -2,6 +2,7 @@
 /*
  * libFuzzer target: the policy parser and the decision.
  * Input: POLICY [ '\0' IMAGE [ '\0' KEY=VALUE lines [ '\0' MEMORY-LIMIT ] ] ]
+ * (IMAGE is also the Kubernetes namespace, pod and container name)
  * The policy text is parsed as a file; the rest is one container to decide on.
  */
 #include <stdint.h>
@@ -50,6 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (parts[1] && image_ref_parse(parts[1], &image, &err) == 0)
                 in.image = &image;
+        /* the same text as the pod's namespace, name and container name */
+        in.k8s_namespace = in.k8s_pod = in.k8s_container = parts[1];
         if (parts[2]) {
                 for (char *line = parts[2]; *line && in.n_annotations < MAX_ANNOTATIONS;) {
                         char *nl = strchr(line, '\n'), *eq;
@@ -71,8 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (policy_decide(&p, &in, &d, &err) == 0) {
                 if (d.kind != DECISION_NO_MATCH && !d.rule)
                         abort();
+                /* any positive limit clamps, to at least the one page a tmpfs needs */
                 if (d.kind == DECISION_SIZE &&
-                    (d.bytes < 4096 || (in.memory_limit >= 4096 && d.bytes > in.memory_limit)))
+                    (d.bytes < 4096 ||
+                     (in.memory_limit &&
+                      d.bytes > (in.memory_limit < 4096 ? 4096 : in.memory_limit))))
                         abort();
         } else if (!strstr(err.message, "annotation '")) {
                 abort(); /* the only refusal names the annotation */

@@ -106,6 +106,29 @@ hook explain --policy "$P" --image redis:7 --annotation 'example.com/shm-size=2g
 expect_eq "explain invalid request: exit 1" "$RC" 1
 expect_contains "explain invalid request: names the annotation" "$OUT$ERR" "example.com/shm-size"
 
+# --- explain --namespace / --pod / --container (Kubernetes identity) ---
+K="$WORK/k8s.conf"
+cat >"$K" <<'EOF'
+namespace=selenium-grid shm=2g
+pod=web-* container=chrome shm=1g
+image=redis shm=256m
+EOF
+hook check --policy "$K"
+expect_eq "check: namespace=, pod=, container= rules" "$OUT" "policy OK: 3 rules in 1 file"
+hook explain --policy "$K" --namespace selenium-grid
+expect_eq "explain --namespace: exit" "$RC" 0
+expect_contains "explain --namespace: rule 1" "$OUT" "rule:         $K:1: namespace=selenium-grid shm=2g"
+hook explain --policy "$K" --image redis --pod web-7 --container chrome
+expect_contains "explain --pod --container: rule 2" "$OUT" "rule:         $K:2: "
+expect_contains "explain --pod --container: shown" "$OUT" "pod=web-7 container=chrome"
+hook explain --policy "$K" --image redis --annotation io.kubernetes.pod.namespace=selenium-grid
+expect_contains "explain: an annotation is not the namespace" "$OUT" "rule:         $K:3: "
+hook check --policy "$K" --namespace x
+expect_eq "check --namespace: usage error" "$RC" 2
+printf 'namespace= shm=1g\n' >"$WORK/k8s-bad.conf"
+hook check --policy "$WORK/k8s-bad.conf"
+expect_contains "check: namespace= needs a pattern" "$OUT" "'namespace=' needs a pattern"
+
 hook explain --policy "$WORK/bad.conf" --image docker.io/selenium/standalone-chrome:4.10
 expect_eq "explain with an invalid policy: exit 1" "$RC" 1
 expect_contains "explain with an invalid policy: FILE:LINE" "$ERR" "$WORK/bad.conf:2:"

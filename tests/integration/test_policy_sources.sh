@@ -2,7 +2,7 @@
 # Where the policy comes from, on real runc and crun containers: a policy.d
 # style directory read in lexical order (only *.conf), and
 # OCI_SHM_HOOK_POLICY in the hook entry's env (a file or a directory), which
-# --policy overrides.
+# --policy overrides; a BOM, IEC units and dangling symlinks in a policy dir.
 set -euo pipefail
 # shellcheck disable=SC2034 # read by lib.sh
 ID_PREFIX=integ
@@ -87,5 +87,34 @@ printf 'image=selenium/* shm=1536m\n' >"$WORK/arg.conf"
 bundle env-and-arg docker.io/selenium/standalone-chrome:4.10
 hook_with_env "$B" "$WORK/env.conf" --policy "$WORK/arg.conf"
 expect_kb "--policy overrides OCI_SHM_HOOK_POLICY" "$B" 1572864
+
+# --- issue 9: a BOM, IEC units, and a dangling policy.d/*.conf symlink ---
+printf '\xef\xbb\xbfimage=selenium/* shm=1536MiB\n' >"$WORK/bom.conf"
+bundle bom docker.io/selenium/standalone-chrome:4.10
+register_hook "$B" "$WORK/bom.conf" prestart --on-policy-error=fail
+expect_kb "a policy with a UTF-8 BOM and shm=1536MiB" "$B" 1572864
+
+DD="$WORK/dangling.d"
+mkdir -p "$DD"
+printf 'image=selenium/* shm=2GiB\n' >"$DD/10-selenium.conf"
+ln -s "$WORK/nowhere.conf" "$DD/20-gone.conf"
+RC=0
+OUT=$("$HOOK" check --policy "$DD" 2>&1) || RC=$?
+expect_eq "check: a dangling symlink in a policy dir exits 1" "$RC" 1
+expect_contains "check: names the dangling symlink" "$OUT" \
+        "$DD/20-gone.conf: cannot open: a symbolic link to a file that does not exist"
+bundle dangling docker.io/selenium/standalone-chrome:4.10
+register_hook "$B" "$DD"
+expect_kb "a dangling symlink makes the policy invalid: /dev/shm unchanged" "$B" 65536
+bundle dangling-fail docker.io/selenium/standalone-chrome:4.10
+register_hook "$B" "$DD" prestart --on-policy-error=fail
+for engine in "${ENGINES[@]}"; do
+        run_in "$engine" "$B"
+        expect_ne "$engine: a dangling symlink refuses under --on-policy-error=fail" "$RC" 0
+done
+printf 'image=* shm=1g\n' >"$WORK/nowhere.conf"
+bundle dangling-fixed docker.io/selenium/standalone-chrome:4.10
+register_hook "$B" "$DD" prestart --on-policy-error=fail
+expect_kb "once the link leads somewhere, 10-selenium.conf (2GiB) applies" "$B" 2097152
 
 finish

@@ -4,8 +4,13 @@
 
 #include "policy.h"
 #include "size.h"
+#include "cleanup.h"
+#include "userns.h"
 
 #include <fnmatch.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/wait.h>
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
@@ -134,7 +139,8 @@ static void test_parse_comments_blanks_crlf_tabs(void **state)
 static void test_parse_problems(void **state)
 {
         expect_problem("# x\nimage=x size=1g shm=1g\n", 2,
-                       "unknown key 'size' (expected image=, annotation:KEY=, shm= or max=)");
+                       "unknown key 'size' (expected image=, annotation:KEY=, namespace=, pod=, "
+                       "container=, shm= or max=)");
         expect_problem("image=x\n", 1, "rule has no shm= action");
         expect_problem("\n\nimage=x shm=1g shm=2g\n", 3, "exactly one shm= action");
         expect_problem("image=x shm=host shm=keep\n", 1, "exactly one shm= action");
@@ -379,6 +385,135 @@ static void test_load_missing_and_bad_files(void **state)
         unit_rm_rf(dir);
 }
 
+/* In the child, in a new user namespace: 0 when `path` loads with `rules` rules and no
+ * problem, or with one problem containing `problem`. */
+static int load_in_child(const char *path, size_t rules, const char *problem)
+{
+        struct policy p;
+        struct shm_error e = {0};
+        int ok;
+
+        if (policy_load(&p, path, &e) < 0)
+                return 0;
+        if (problem)
+                ok = p.n_problems == 1 && strstr(p.problems[0].message, problem) && !p.n_rules;
+        else
+                ok = p.n_problems == 0 && p.n_rules == rules;
+        if (!ok)
+                fprintf(stderr, "'%s': %zu rules, %zu problems (%s)\n", path, p.n_rules,
+                        p.n_problems, p.n_problems ? p.problems[0].message : "");
+        policy_free(&p);
+        return ok;
+}
+
+/* The child's half of test_load_in_user_namespace: 0 when every step holds. */
+static int rootless_child(int ready, int go, char *const paths[5])
+{
+        struct policy p;
+        struct shm_error e = {0};
+        struct stat st;
+        char c = 0;
+
+        /* as user 1000 starting rootless Podman */
+        if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 ||
+            setresuid(1000, 1000, 1000) < 0)
+                return 102;
+        if (unshare(CLONE_NEWUSER) < 0) {
+                fprintf(stderr, "unshare(CLONE_NEWUSER): %s\n", strerror(errno));
+                return 100;
+        }
+        if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1 || c != 'y')
+                return 101;
+        /* root's files show as the overflow uid, as in rootless Podman */
+        if (stat(paths[0], &st) < 0 || st.st_uid != 65534 || geteuid() != 0)
+                return 1;
+        if (policy_load(&p, paths[0], &e) < 0 || p.userns.initial || p.userns.root_uid != 1000 ||
+            strcmp(userns_format(&p.userns).s, "userns=rootless uid=1000") != 0)
+                return 2;
+        policy_free(&p);
+        if (!load_in_child(paths[0], 1, NULL)) /* root's */
+                return 3;
+        if (!load_in_child(paths[1], 2, NULL)) /* another user's */
+                return 4;
+        if (!load_in_child(paths[2], 1, NULL)) /* a directory of another user's */
+                return 5;
+        if (!load_in_child(paths[3], 0, "group or others can write it"))
+                return 6;
+        if (!load_in_child(paths[4], 0, "group or others can write it"))
+                return 7;
+        return 0;
+}
+
+/*
+ * Rootless: in a user namespace whose uid 0 is user 1000 (rootless Podman's hook), any
+ * owner is accepted; group- and world-writable files and directories are still refused.
+ */
+static void test_load_in_user_namespace(void **state)
+{
+        int ready[2], go[2], status;
+        char c;
+        (void)state;
+        if (geteuid() != 0)
+                skip(); /* chown and writing another process's uid_map need root */
+        char *dir = unit_mkdtemp();
+        unit_write(dir, "root.conf", "image=a shm=1g\n");
+        unit_write(dir, "user.conf", "image=a shm=1g\nimage=b shm=2g\n");
+        unit_write(dir, "shared.conf", "image=a shm=1g\n");
+        unit_write(dir, "d/10.conf", "image=a shm=1g\n");
+        unit_write(dir, "open.d/10.conf", "image=a shm=1g\n");
+        char *paths[] = {unit_path(dir, "root.conf"), unit_path(dir, "user.conf"),
+                         unit_path(dir, "d"), unit_path(dir, "shared.conf"),
+                         unit_path(dir, "open.d")};
+        char *in_d = unit_path(dir, "d/10.conf");
+        assert_int_equal(chmod(dir, 0755), 0);
+        assert_int_equal(chown(paths[1], 1234, 1234), 0);
+        assert_int_equal(chown(paths[2], 1234, 1234), 0);
+        assert_int_equal(chown(in_d, 1234, 1234), 0);
+        assert_int_equal(chmod(paths[3], 0664), 0);
+        assert_int_equal(chmod(paths[4], 0777), 0);
+
+        /* the initial namespace: the strict rule */
+        struct policy p;
+        struct shm_error e = {0};
+        assert_int_equal(policy_load(&p, paths[1], &e), 0);
+        assert_true(p.userns.initial);
+        assert_int_equal(p.n_problems, 1);
+        assert_contains(p.problems[0].message, "not owned by root");
+        policy_free(&p);
+
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(rootless_child(ready[1], go[0], paths));
+        close(ready[1]);
+        close(go[0]);
+        if (read(ready[0], &c, 1) == 1) {
+                /* what newuidmap writes for user 1000 */
+                char map_path[64];
+                snprintf(map_path, sizeof(map_path), "/proc/%d/uid_map", (int)pid);
+                int fd = open(map_path, O_WRONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, "0 1000 1\n", 9), 9);
+                close(fd);
+                assert_int_equal(write(go[1], "y", 1), 1);
+        }
+        close(ready[0]);
+        close(go[1]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 100)
+                print_message("no user namespaces here: the rootless case is not run\n");
+        else if (WEXITSTATUS(status) != 0)
+                fail_msg("step %d failed in the user namespace", WEXITSTATUS(status));
+
+        for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+                free(paths[i]);
+        free(in_d);
+        unit_rm_rf(dir);
+}
+
 static void test_load_directory(void **state)
 {
         char *dir = unit_mkdtemp();
@@ -620,6 +755,134 @@ static void test_annotation_globs(void **state)
         policy_free(&p);
 }
 
+/* namespace=, pod=, container=: the engine's own record of the pod, never an annotation. */
+static void test_kubernetes_identity(void **state)
+{
+        struct policy p;
+        struct policy_decision d;
+        struct shm_error e = {0};
+        const char *const *keys;
+        char text[256];
+        (void)state;
+
+        parse_clean(&p, "namespace=selenium-grid shm=2g\n"
+                        "pod=web-* container=chrome shm=1g\n"
+                        "namespace=ml-* pod=train-? shm=50%\n"
+                        "container=[abc]* shm=64m\n");
+        assert_int_equal(p.n_rules, 4);
+        assert_int_equal(p.rules[0].conditions[0].kind, POLICY_COND_NAMESPACE);
+        assert_null(p.rules[0].conditions[0].key);
+        assert_string_equal(p.rules[0].conditions[0].glob, "selenium-grid");
+        assert_int_equal(p.rules[1].conditions[0].kind, POLICY_COND_POD);
+        assert_int_equal(p.rules[1].conditions[1].kind, POLICY_COND_CONTAINER);
+        assert_false(policy_needs_image(&p));
+        assert_true(policy_needs_kubernetes(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 0);
+        policy_rule_format(&p.rules[0], text, sizeof(text));
+        assert_string_equal(text, "namespace=selenium-grid shm=2g");
+        policy_rule_format(&p.rules[1], text, sizeof(text));
+        assert_string_equal(text, "pod=web-* container=chrome shm=1g");
+
+        struct policy_input in = {.host_memory = 8 * GiB, .k8s_namespace = "selenium-grid"};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 1);
+        assert_int_equal(d.bytes, 2 * GiB);
+
+        in = (struct policy_input){.host_memory = 8 * GiB,
+                                   .k8s_namespace = "default",
+                                   .k8s_pod = "web-1",
+                                   .k8s_container = "chrome"};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 2);
+        in.k8s_container = "xchrome"; /* a glob holds for the whole name */
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.kind, DECISION_NO_MATCH);
+        in.k8s_container = "bert";
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 4);
+
+        in = (struct policy_input){
+            .host_memory = 8 * GiB, .k8s_namespace = "ml-team", .k8s_pod = "train-7"};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 3);
+        assert_int_equal(d.bytes, 4 * GiB);
+        in.k8s_pod = NULL; /* all conditions must hold */
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.kind, DECISION_NO_MATCH);
+
+        /* Outside Kubernetes they never hold, not even as '*'; an annotation that names
+         * the namespace is not the namespace. */
+        policy_free(&p);
+        parse_clean(&p, "namespace=* shm=1g\npod=* shm=2g\ncontainer=* shm=3g\n");
+        const struct annotation fake[] = {{"io.kubernetes.pod.namespace", "selenium-grid"},
+                                          {"io.kubernetes.cri.sandbox-namespace", "x"},
+                                          {"io.kubernetes.pod.name", "web-1"},
+                                          {"io.kubernetes.container.name", "chrome"}};
+        in = (struct policy_input){.host_memory = 8 * GiB, .annotations = fake, .n_annotations = 4};
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.kind, DECISION_NO_MATCH);
+        in.k8s_container = "";
+        assert_int_equal(policy_decide(&p, &in, &d, &e), 0);
+        assert_int_equal(d.rule->line, 3);
+        policy_free(&p);
+
+        expect_problem("namespace= shm=1g\n", 1, "'namespace=' needs a pattern");
+        expect_problem("pod=[web shm=1g\n", 1, "without a closing ']'");
+        expect_problem("container=x shm=request\n", 1, "takes its size from an annotation");
+        expect_problem("Namespace=x shm=1g\n", 1, "unknown key 'Namespace'");
+        expect_problem("pods=x shm=1g\n", 1, "unknown key 'pods'");
+}
+
+/* Issue 9: a leading byte order mark, and a dangling policy.d symlink. */
+static void test_bom_and_dangling_links(void **state)
+{
+        struct policy p;
+        struct shm_error e = {0};
+        (void)state;
+
+        parse_clean(&p, "\xef\xbb\xbfshm=1g\nimage=x shm=2g\n");
+        assert_int_equal(p.n_rules, 2);
+        assert_int_equal(p.rules[0].line, 1);
+        assert_int_equal(p.rules[0].size, 1 * GiB);
+        policy_free(&p);
+        parse_clean(&p, "\xef\xbb\xbf# only a comment\n");
+        assert_int_equal(p.n_rules, 0);
+        policy_free(&p);
+        parse_clean(&p, "\xef\xbb\xbf");
+        assert_int_equal(p.n_rules, 0);
+        policy_free(&p);
+        /* only at the very start: anywhere else it is part of a token */
+        expect_problem("# x\n\xef\xbb\xbfshm=2g\n", 2, "unknown key '\xef\xbb\xbfshm'");
+        expect_problem(" \xef\xbb\xbfshm=2g\n", 1, "unknown key");
+        expect_problem("\xef\xbb\xbf\xef\xbb\xbfshm=2g\n", 1, "unknown key");
+
+        char *dir = unit_mkdtemp();
+        unit_write(dir, "10-a.conf", "image=a shm=1g\n");
+        unit_write(dir, "30-c.conf", "image=c shm=3g\n");
+        char *link = unit_path(dir, "20-gone.conf");
+        assert_int_equal(symlink("/nonexistent/oci-shm-hook-unit.conf", link), 0);
+        assert_int_equal(policy_load(&p, dir, &e), 0);
+        assert_int_equal(p.n_rules, 2);
+        assert_int_equal(p.n_problems, 1);
+        assert_string_equal(p.problems[0].file, link);
+        assert_int_equal(p.problems[0].line, 0);
+        assert_contains(p.problems[0].message, "symbolic link to a file that does not exist");
+        policy_free(&p);
+        /* a link to a file that exists is read, as ConfigMap volumes need */
+        unit_write(dir, "elsewhere/gone.conf", "image=b shm=2g\n");
+        assert_int_equal(unlink(link), 0);
+        char *target = unit_path(dir, "elsewhere/gone.conf");
+        assert_int_equal(symlink(target, link), 0);
+        assert_int_equal(policy_load(&p, dir, &e), 0);
+        assert_int_equal(p.n_problems, 0);
+        assert_int_equal(p.n_rules, 3);
+        assert_string_equal(p.rules[1].conditions[0].glob, "b");
+        policy_free(&p);
+        free(target);
+        free(link);
+        unit_rm_rf(dir);
+}
+
 static void test_decide_sizes(void **state)
 {
         struct policy p;
@@ -676,6 +939,20 @@ static void test_decide_sizes(void **state)
         host_mem = saved;
         assert_int_equal(decide(&p, "half", NULL, 0, 4096, &d, &e), 0);
         assert_int_equal(d.bytes, 4096);
+
+        /* Issue 9: any positive limit clamps, one below a page too (to the one page a
+         * tmpfs needs), where 'limit & ~4095' was 0 and turned the clamp off. */
+        static const uint64_t tiny_limits[] = {1, 100, 4095, 4096, 4097, 8191};
+        for (size_t i = 0; i < ARRAY_SIZE(tiny_limits); i++) {
+                assert_int_equal(decide(&p, "small", NULL, 0, tiny_limits[i], &d, &e), 0);
+                assert_int_equal(d.kind, DECISION_SIZE);
+                assert_int_equal(d.bytes, 4096);
+                assert_contains(d.warning, "1 GiB clamped to the memory limit of 4 KiB");
+                assert_int_equal(decide(&p, "full", NULL, 0, tiny_limits[i], &d, &e), 0);
+                assert_int_equal(d.bytes, 4096);
+        }
+        assert_int_equal(decide(&p, "small", NULL, 0, 8192, &d, &e), 0);
+        assert_int_equal(d.bytes, 8192);
         policy_free(&p);
 }
 
@@ -824,141 +1101,84 @@ static void test_matching_agrees_with_fnmatch(void **state)
         assert_true(compared > 10000);
 }
 
-/* Hook mode keeps only the first matching rule: it must decide exactly as the whole policy. */
-static void test_first_match_load_agrees(void **state)
+/* Every rule is compiled: the rule limit, and a problem after the rule that would match. */
+static void test_compile_limits_and_late_problems(void **state)
 {
-        static const char policy_text[] = "# many rules\n"
-                                          "image=*/team-1/* shm=1g\n"
-                                          "annotation:example.com/shm=* shm=request max=4g\n"
-                                          "image=quay.io/* annotation:tier=gold shm=3g\n"
-                                          "image=postgres shm=512m\n"
-                                          "image=*ipc* shm=host\n"
-                                          "image=docker.io/library/* shm=keep\n"
-                                          "shm=25%\n";
-        static const char *const images[] = {"registry.example.com/team-1/app:2",
-                                             "postgres:16",
-                                             "quay.io/x/y",
-                                             "redis",
-                                             "a/ipc-bridge:1",
-                                             NULL};
-        static const struct annotation annotations[][2] = {
-            {{"example.com/shm", "2g"}, {"tier", "gold"}},
-            {{"tier", "gold"}, {"other", "x"}},
-            {{"example.com/shm", "9g"}, {"x", "y"}},
-        };
         char *dir = unit_mkdtemp();
-        unit_write(dir, "p.conf", policy_text);
         char *path = unit_path(dir, "p.conf");
+        struct policy p;
+        struct shm_error err = {0};
+        struct policy_decision d;
+        struct policy_input in = {.host_memory = 1 << 30};
         (void)state;
 
-        for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
-                for (size_t a = 0; a <= sizeof(annotations) / sizeof(annotations[0]); a++) {
-                        struct image_ref ref = {0};
-                        struct shm_error err = {0};
-                        if (images[i])
-                                assert_int_equal(image_ref_parse(images[i], &ref, &err), 0);
-                        struct policy_input in = {
-                            .image = images[i] ? &ref : NULL,
-                            .annotations = a < 3 ? annotations[a] : NULL,
-                            .n_annotations = a < 3 ? 2 : 0,
-                            .memory_limit = 8ULL << 30,
-                            .host_memory = 16ULL << 30,
-                        };
-                        struct policy whole, first;
-                        struct policy_decision dw, df;
-                        assert_int_equal(policy_load(&whole, path, &err), 0);
-                        assert_int_equal(policy_load_first_match(&first, path, &in, &err), 0);
-                        assert_int_equal(whole.n_rules, 7);
-                        assert_true(first.n_rules <= 1);
-                        assert_int_equal(policy_decide(&whole, &in, &dw, &err), 0);
-                        assert_int_equal(policy_decide(&first, &in, &df, &err), 0);
-                        assert_int_equal(dw.kind, df.kind);
-                        assert_int_equal(dw.bytes, df.bytes);
-                        assert_int_equal(dw.rule ? dw.rule->line : 0, df.rule ? df.rule->line : 0);
-                        assert_string_equal(dw.warning, df.warning);
-                        policy_free(&whole);
-                        policy_free(&first);
-                        image_ref_free(&ref);
-                }
-        }
-
-        /* The rule limit holds in hook mode too, where only the first match is kept. */
-        {
-                size_t n = POLICY_MAX_RULES + 1, size = n * 7 + 1;
-                char *many = malloc(size);
-                assert_non_null(many);
-                for (size_t i = 0; i < n; i++)
-                        memcpy(many + i * 7, "shm=1g\n", 7);
-                many[n * 7] = '\0';
-                unit_write(dir, "p.conf", many);
-                free(many);
-                struct policy big;
-                struct shm_error e = {0};
-                struct policy_input in0 = {.host_memory = 1 << 30};
-                assert_int_equal(policy_load_first_match(&big, path, &in0, &e), 0);
-                assert_int_equal(big.n_rules, 1);
-                assert_int_equal(big.n_problems, 1);
-                assert_contains(big.problems[0].message, "more than 100000 rules");
-                policy_free(&big);
-        }
+        size_t n = POLICY_MAX_RULES + 1, size = n * 7 + 1;
+        char *many = malloc(size);
+        assert_non_null(many);
+        for (size_t i = 0; i < n; i++)
+                memcpy(many + i * 7, "shm=1g\n", 7);
+        many[n * 7] = '\0';
+        unit_write(dir, "p.conf", many);
+        free(many);
+        assert_int_equal(policy_load(&p, path, &err), 0);
+        assert_int_equal(p.n_rules, POLICY_MAX_RULES);
+        assert_int_equal(p.n_problems, 1);
+        assert_int_equal(p.problems[0].line, POLICY_MAX_RULES + 1);
+        assert_contains(p.problems[0].message, "more than 100000 rules");
+        policy_free(&p);
 
         /* A problem after the matching rule still makes the policy invalid. */
         unit_write(dir, "p.conf", "shm=1g\nimage=x shm=banana\n");
-        struct policy first;
-        struct shm_error err = {0};
-        struct policy_input in = {.host_memory = 1 << 30};
-        assert_int_equal(policy_load_first_match(&first, path, &in, &err), 0);
-        assert_int_equal(first.n_rules, 1);
-        assert_int_equal(first.n_problems, 1);
-        assert_int_equal(first.problems[0].line, 2);
-        policy_free(&first);
+        assert_int_equal(policy_load(&p, path, &err), 0);
+        assert_int_equal(p.n_rules, 1);
+        assert_int_equal(p.n_problems, 1);
+        assert_int_equal(p.problems[0].line, 2);
+        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
+        assert_int_equal(d.rule->line, 1);
+        policy_free(&p);
         free(path);
         unit_rm_rf(dir);
 }
 
-struct counted_image {
-        struct image_ref ref;
-        int calls;
-};
-
-static const struct image_ref *count_find_image(void *ctx)
+/* What the caller must gather: the image only for image= rules; only the keys rules read. */
+static void test_needs_image_and_annotation_keys(void **state)
 {
-        struct counted_image *c = ctx;
-        c->calls++;
-        return &c->ref;
-}
-
-/* Hook mode finds the image only when an image= condition is tested. */
-static void test_image_found_only_when_needed(void **state)
-{
-        struct counted_image found = {0};
-        struct shm_error err = {0};
-        struct policy p = {0};
-        struct policy_decision d;
-        struct annotation a = {.key = "tier", .value = "gold"};
-        struct policy_input in = {.annotations = &a,
-                                  .n_annotations = 1,
-                                  .find_image = count_find_image,
-                                  .find_image_ctx = &found};
+        struct policy p;
+        const char *const *keys;
         (void)state;
 
-        assert_int_equal(image_ref_parse("postgres:16", &found.ref, &err), 0);
-        static const char no_image_rules[] = "annotation:tier=gold shm=1g\nshm=2g\n";
-        assert_int_equal(
-            policy_parse_text(&p, "a.conf", no_image_rules, strlen(no_image_rules), &err), 0);
-        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
-        assert_int_equal(d.rule->line, 1);
-        assert_int_equal(found.calls, 0);
+        parse_clean(&p, "");
+        assert_false(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 0);
         policy_free(&p);
 
-        static const char image_rules[] = "image=redis shm=1g\nimage=postgres shm=2g\n";
-        assert_int_equal(policy_parse_text(&p, "b.conf", image_rules, strlen(image_rules), &err),
-                         0);
-        assert_int_equal(policy_decide(&p, &in, &d, &err), 0);
-        assert_int_equal(d.rule->line, 2);
-        assert_true(found.calls >= 1);
+        parse_clean(&p, "annotation:tier=gold shm=1g\n"
+                        "annotation:example.com/shm=* shm=request max=4g\n"
+                        "annotation:tier=silver annotation:a=b shm=2g\n"
+                        "shm=64m\n");
+        assert_false(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 3);
+        assert_string_equal(keys[0], "a");
+        assert_string_equal(keys[1], "example.com/shm");
+        assert_string_equal(keys[2], "tier");
         policy_free(&p);
-        image_ref_free(&found.ref);
+
+        /* across files, and an image= rule anywhere */
+        memset(&p, 0, sizeof(p));
+        parse(&p, "a.conf", "annotation:z=1 shm=1g\n");
+        parse(&p, "b.conf", "image=redis annotation:tier=x shm=1g\nannotation:z=2 shm=2g\n");
+        assert_int_equal(p.n_problems, 0);
+        assert_true(policy_needs_image(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 2);
+        assert_string_equal(keys[0], "tier");
+        assert_string_equal(keys[1], "z");
+        policy_free(&p);
+
+        parse_clean(&p, "image=* shm=1g\n");
+        assert_true(policy_needs_image(&p));
+        assert_false(policy_needs_kubernetes(&p));
+        assert_int_equal(policy_annotation_keys(&p, &keys), 0);
+        policy_free(&p);
 }
 
 int main(void)
@@ -973,15 +1193,18 @@ int main(void)
             cmocka_unit_test(test_load_file_and_symlink),
             cmocka_unit_test(test_load_missing_and_bad_files),
             cmocka_unit_test(test_load_directory),
+            cmocka_unit_test(test_load_in_user_namespace),
             cmocka_unit_test(test_image_matching),
             cmocka_unit_test(test_rule_order_and_conditions),
             cmocka_unit_test(test_annotation_globs),
+            cmocka_unit_test(test_kubernetes_identity),
+            cmocka_unit_test(test_bom_and_dangling_links),
             cmocka_unit_test(test_decide_sizes),
             cmocka_unit_test(test_decide_request),
             cmocka_unit_test(test_rule_format),
             cmocka_unit_test(test_matching_agrees_with_fnmatch),
-            cmocka_unit_test(test_first_match_load_agrees),
-            cmocka_unit_test(test_image_found_only_when_needed),
+            cmocka_unit_test(test_compile_limits_and_late_problems),
+            cmocka_unit_test(test_needs_image_and_annotation_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,8 +91,38 @@ static void test_size_lowercase_i(void **state)
         expect_size("1gi", GiB);
         expect_size("1ki", KiB);
         expect_bad_size("1KI", EINVAL, "unit must be");
-        expect_bad_size("1Kib", EINVAL, "unit must be");
-        expect_bad_size("1KiB", EINVAL, "unit must be");
+        expect_bad_size("1Kib", EINVAL, "unit must be"); /* kibibits: not a size in bytes */
+}
+
+/* The units size_format() prints are accepted back (issue 9): "2GiB" as 2g. */
+static void test_size_iec_units(void **state)
+{
+        expect_size("2GiB", 2 * GiB);
+        expect_size("2GiB", 2147483648ULL);
+        expect_size("512MiB", 512 * MiB);
+        expect_size("1KiB", KiB);
+        expect_size("1TiB", 1024 * GiB);
+        expect_size("3kiB", 3 * KiB);
+        expect_size("16777215TiB", 16777215ULL << 40);
+        expect_bad_size("16777216TiB", ERANGE, "too large");
+        expect_bad_size("1GIB", EINVAL, "unit must be");
+        expect_bad_size("1GiBB", EINVAL, "unit must be");
+        expect_bad_size("1GiB ", EINVAL, "unit must be");
+        expect_bad_size("1iB", EINVAL, "unit must be");
+        expect_bad_size("1PiB", EINVAL, "unit must be");
+        expect_bad_size("0GiB", EINVAL, "is zero");
+        /* every unit the formatter prints parses back to the same number of bytes */
+        for (unsigned shift = 10; shift <= 40; shift += 10) {
+                struct size_text t = size_format(7ULL << shift);
+                char compact[32];
+                size_t j = 0;
+                for (const char *c = t.s; *c && j + 1 < sizeof(compact); c++)
+                        if (*c != ' ')
+                                compact[j++] = *c;
+                compact[j] = '\0';
+                expect_size(compact, 7ULL << shift);
+        }
+        (void)state;
 }
 
 static void test_size_rejected(void **state)
@@ -267,11 +297,17 @@ static void test_size_percent_of(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_size_plain_bytes),   cmocka_unit_test(test_size_units),
-            cmocka_unit_test(test_size_2g_equals_2gi), cmocka_unit_test(test_size_lowercase_i),
-            cmocka_unit_test(test_size_rejected),      cmocka_unit_test(test_size_overflow),
-            cmocka_unit_test(test_size_too_long),      cmocka_unit_test(test_percent),
-            cmocka_unit_test(test_size_format),        cmocka_unit_test(test_size_percent_of),
+            cmocka_unit_test(test_size_plain_bytes),
+            cmocka_unit_test(test_size_units),
+            cmocka_unit_test(test_size_2g_equals_2gi),
+            cmocka_unit_test(test_size_lowercase_i),
+            cmocka_unit_test(test_size_iec_units),
+            cmocka_unit_test(test_size_rejected),
+            cmocka_unit_test(test_size_overflow),
+            cmocka_unit_test(test_size_too_long),
+            cmocka_unit_test(test_percent),
+            cmocka_unit_test(test_size_format),
+            cmocka_unit_test(test_size_percent_of),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
