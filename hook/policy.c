@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "size.h"
+#include "userns.h"
 
 static int add_problem(struct policy *p, const char *file, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -424,12 +425,18 @@ static int file_problem(struct policy *p, const char *path, const char *what, co
 }
 
 /*
- * A policy can hand a container the host's /dev/shm: only root (or whoever
- * runs the hook) may be able to change it.
+ * Who may change the policy. A policy can hand a container the host's
+ * /dev/shm, so in the initial user namespace only root (or whoever runs the
+ * hook) may own it. In any other user namespace (rootless Podman runs the hook
+ * in the user's) the owner protects nothing: root's files show as the
+ * overflow uid there, the hook has no privilege the user lacks, and a policy
+ * the user wrote can act only on that user's own containers. Group- or
+ * world-writable files and directories stay refused everywhere: they would
+ * let other users steer those containers.
  */
-static const char *unsafe_owner(const struct stat *st)
+static const char *unsafe_owner(const struct policy *p, const struct stat *st)
 {
-        if (st->st_uid != 0 && st->st_uid != geteuid())
+        if (p->userns.initial && st->st_uid != 0 && st->st_uid != geteuid())
                 return "refusing it: it is not owned by root";
         if (st->st_mode & (S_IWGRP | S_IWOTH))
                 return "refusing it: group or others can write it";
@@ -458,7 +465,7 @@ static int load_file(struct policy *p, const char *path, bool missing_ok, struct
                 return file_problem(p, path, "cannot stat: ", strerror(errno), err);
         if (!S_ISREG(st.st_mode))
                 return file_problem(p, path, "cannot read: ", "not a regular file", err);
-        if ((unsafe = unsafe_owner(&st)))
+        if ((unsafe = unsafe_owner(p, &st)))
                 return file_problem(p, path, "", unsafe, err);
         if (read_fd_bounded(fd, POLICY_FILE_MAX_BYTES, "the file", &text, &len, &e) < 0)
                 return file_problem(p, path, "cannot read: ", e.message, err);
@@ -487,7 +494,7 @@ static int load_dir(struct policy *p, const char *dir, bool missing_ok, struct s
                 return file_problem(p, dir, "cannot open: ", strerror(saved), err);
         }
         /* Whoever can write the directory can add a *.conf to it. */
-        if (fstat(dirfd(d), &st) < 0 || (unsafe = unsafe_owner(&st))) {
+        if (fstat(dirfd(d), &st) < 0 || (unsafe = unsafe_owner(p, &st))) {
                 closedir(d);
                 return file_problem(p, dir, "", unsafe ? unsafe : strerror(errno), err);
         }
@@ -536,6 +543,7 @@ static int load(struct policy *p, const char *path, const struct policy_input *f
 
         memset(p, 0, sizeof(*p));
         p->first_match_for = first_match_for;
+        userns_current(&p->userns, NULL);
         if (!path) {
                 r = load_dir(p, POLICY_DEFAULT_DIR, true, err);
                 if (r < 0)

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "imageref.h"
+#include "userns.h"
 
 #define POLICY_DEFAULT_FILE   "/etc/oci-shm-hook/policy.conf"
 #define POLICY_DEFAULT_DIR    "/etc/oci-shm-hook/policy.d"
@@ -85,6 +86,7 @@ struct policy {
         size_t n_rules_read;                        /* valid rules read, kept or not */
         struct policy_problem *problems;
         size_t n_problems, cap_problems;
+        struct userns userns; /* where it was loaded: decides who may own it */
 };
 
 /*

@@ -4,8 +4,13 @@
 
 #include "policy.h"
 #include "size.h"
+#include "cleanup.h"
+#include "userns.h"
 
 #include <fnmatch.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/wait.h>
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
@@ -376,6 +381,135 @@ static void test_load_missing_and_bad_files(void **state)
         assert_int_equal(p.problems[0].line, 2);
         policy_free(&p);
         free(typo);
+        unit_rm_rf(dir);
+}
+
+/* In the child, in a new user namespace: 0 when `path` loads with `rules` rules and no
+ * problem, or with one problem containing `problem`. */
+static int load_in_child(const char *path, size_t rules, const char *problem)
+{
+        struct policy p;
+        struct shm_error e = {0};
+        int ok;
+
+        if (policy_load(&p, path, &e) < 0)
+                return 0;
+        if (problem)
+                ok = p.n_problems == 1 && strstr(p.problems[0].message, problem) && !p.n_rules;
+        else
+                ok = p.n_problems == 0 && p.n_rules == rules;
+        if (!ok)
+                fprintf(stderr, "'%s': %zu rules, %zu problems (%s)\n", path, p.n_rules,
+                        p.n_problems, p.n_problems ? p.problems[0].message : "");
+        policy_free(&p);
+        return ok;
+}
+
+/* The child's half of test_load_in_user_namespace: 0 when every step holds. */
+static int rootless_child(int ready, int go, char *const paths[5])
+{
+        struct policy p;
+        struct shm_error e = {0};
+        struct stat st;
+        char c = 0;
+
+        /* as user 1000 starting rootless Podman */
+        if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 ||
+            setresuid(1000, 1000, 1000) < 0)
+                return 102;
+        if (unshare(CLONE_NEWUSER) < 0) {
+                fprintf(stderr, "unshare(CLONE_NEWUSER): %s\n", strerror(errno));
+                return 100;
+        }
+        if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1 || c != 'y')
+                return 101;
+        /* root's files show as the overflow uid, as in rootless Podman */
+        if (stat(paths[0], &st) < 0 || st.st_uid != 65534 || geteuid() != 0)
+                return 1;
+        if (policy_load(&p, paths[0], &e) < 0 || p.userns.initial || p.userns.root_uid != 1000 ||
+            strcmp(userns_format(&p.userns).s, "userns=rootless uid=1000") != 0)
+                return 2;
+        policy_free(&p);
+        if (!load_in_child(paths[0], 1, NULL)) /* root's */
+                return 3;
+        if (!load_in_child(paths[1], 2, NULL)) /* another user's */
+                return 4;
+        if (!load_in_child(paths[2], 1, NULL)) /* a directory of another user's */
+                return 5;
+        if (!load_in_child(paths[3], 0, "group or others can write it"))
+                return 6;
+        if (!load_in_child(paths[4], 0, "group or others can write it"))
+                return 7;
+        return 0;
+}
+
+/*
+ * Rootless: in a user namespace whose uid 0 is user 1000 (rootless Podman's hook), any
+ * owner is accepted; group- and world-writable files and directories are still refused.
+ */
+static void test_load_in_user_namespace(void **state)
+{
+        int ready[2], go[2], status;
+        char c;
+        (void)state;
+        if (geteuid() != 0)
+                skip(); /* chown and writing another process's uid_map need root */
+        char *dir = unit_mkdtemp();
+        unit_write(dir, "root.conf", "image=a shm=1g\n");
+        unit_write(dir, "user.conf", "image=a shm=1g\nimage=b shm=2g\n");
+        unit_write(dir, "shared.conf", "image=a shm=1g\n");
+        unit_write(dir, "d/10.conf", "image=a shm=1g\n");
+        unit_write(dir, "open.d/10.conf", "image=a shm=1g\n");
+        char *paths[] = {unit_path(dir, "root.conf"), unit_path(dir, "user.conf"),
+                         unit_path(dir, "d"), unit_path(dir, "shared.conf"),
+                         unit_path(dir, "open.d")};
+        char *in_d = unit_path(dir, "d/10.conf");
+        assert_int_equal(chmod(dir, 0755), 0);
+        assert_int_equal(chown(paths[1], 1234, 1234), 0);
+        assert_int_equal(chown(paths[2], 1234, 1234), 0);
+        assert_int_equal(chown(in_d, 1234, 1234), 0);
+        assert_int_equal(chmod(paths[3], 0664), 0);
+        assert_int_equal(chmod(paths[4], 0777), 0);
+
+        /* the initial namespace: the strict rule */
+        struct policy p;
+        struct shm_error e = {0};
+        assert_int_equal(policy_load(&p, paths[1], &e), 0);
+        assert_true(p.userns.initial);
+        assert_int_equal(p.n_problems, 1);
+        assert_contains(p.problems[0].message, "not owned by root");
+        policy_free(&p);
+
+        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(rootless_child(ready[1], go[0], paths));
+        close(ready[1]);
+        close(go[0]);
+        if (read(ready[0], &c, 1) == 1) {
+                /* what newuidmap writes for user 1000 */
+                char map_path[64];
+                snprintf(map_path, sizeof(map_path), "/proc/%d/uid_map", (int)pid);
+                int fd = open(map_path, O_WRONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, "0 1000 1\n", 9), 9);
+                close(fd);
+                assert_int_equal(write(go[1], "y", 1), 1);
+        }
+        close(ready[0]);
+        close(go[1]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 100)
+                print_message("no user namespaces here: the rootless case is not run\n");
+        else if (WEXITSTATUS(status) != 0)
+                fail_msg("step %d failed in the user namespace", WEXITSTATUS(status));
+
+        for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+                free(paths[i]);
+        free(in_d);
         unit_rm_rf(dir);
 }
 
@@ -973,6 +1107,7 @@ int main(void)
             cmocka_unit_test(test_load_file_and_symlink),
             cmocka_unit_test(test_load_missing_and_bad_files),
             cmocka_unit_test(test_load_directory),
+            cmocka_unit_test(test_load_in_user_namespace),
             cmocka_unit_test(test_image_matching),
             cmocka_unit_test(test_rule_order_and_conditions),
             cmocka_unit_test(test_annotation_globs),

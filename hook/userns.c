@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+
+/* One unsigned decimal field, after blanks (the kernel pads them to ten columns). */
+static bool parse_field(const char **s, const char *end, uint64_t *value)
+{
+        const char *p = *s;
+        uint64_t v = 0;
+
+        while (p < end && *p == ' ')
+                p++;
+        if (p == end || *p < '0' || *p > '9')
+                return false;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+                v = v * 10 + (uint64_t)(*p - '0');
+                if (v > UINT32_MAX + 1ULL)
+                        return false;
+        }
+        *s = p;
+        *value = v;
+        return true;
+}
+
+/* uid 4294967295 is (uid_t)-1, never mapped: a range ends at or below it. */
+static bool parse_line(const char *line, const char *end, uint64_t f[3])
+{
+        const char *s = line;
+        for (int i = 0; i < 3; i++)
+                if (!parse_field(&s, end, &f[i]))
+                        return false;
+        while (s < end && *s == ' ')
+                s++;
+        return s == end && f[0] <= UINT32_MAX && f[1] <= UINT32_MAX && f[2] &&
+               f[0] + f[2] <= UINT32_MAX && f[1] + f[2] <= UINT32_MAX;
+}
+
+int userns_parse_uid_map(const char *text, size_t len, struct userns *out, struct shm_error *err)
+{
+        size_t n_lines = 0;
+        bool identity_all = false;
+
+        *out = (struct userns){0};
+        for (const char *line = text, *end = text + len; line < end;) {
+                const char *nl = memchr(line, '\n', (size_t)(end - line));
+                const char *stop = nl ? nl : end;
+                uint64_t f[3];
+
+                if (!parse_line(line, stop, f))
+                        return shm_error_set(err, EINVAL,
+                                             "uid_map line '%.*s' is not "
+                                             "'INSIDE OUTSIDE COUNT'",
+                                             (int)(stop - line > 80 ? 80 : stop - line), line);
+                n_lines++;
+                identity_all = f[0] == 0 && f[1] == 0 && f[2] == UINT32_MAX;
+                if (f[0] == 0) {
+                        out->root_mapped = true;
+                        out->root_uid = (uint32_t)f[1];
+                }
+                line = nl ? nl + 1 : end;
+        }
+        /* The kernel's map of the initial namespace; a namespace made with the same map
+         * needs every uid of its parent mapped, so only root can make one, and the strict
+         * rule applies to it too. */
+        out->initial = n_lines == 1 && identity_all;
+        return 0;
+}
+
+void userns_current(struct userns *out, struct shm_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+
+        if (read_file_bounded(AT_FDCWD, "/proc/self/uid_map", USERNS_UID_MAP_MAX, &text, &len,
+                              err) < 0 ||
+            userns_parse_uid_map(text, len, out, err) < 0)
+                *out = (struct userns){.initial = true, .root_mapped = true};
+}
+
+struct userns_text userns_format(const struct userns *ns)
+{
+        struct userns_text t = {""};
+
+        if (ns->initial)
+                return t;
+        if (ns->root_mapped)
+                snprintf(t.s, sizeof(t.s), "userns=rootless uid=%u", (unsigned)ns->root_uid);
+        else
+                snprintf(t.s, sizeof(t.s), "userns=rootless uid=unmapped");
+        return t;
+}
