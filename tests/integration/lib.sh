@@ -219,7 +219,8 @@ finish() {
 # one: `useradd -m`, a subordinate uid and gid range of 65536 in /etc/subuid
 # and /etc/subgid (useradd allocates it; when it does not, the first free one
 # above every range there). Sets RL_USER, RL_UID, RL_GID, RL_HOME and
-# RL_RUNTIME_DIR (the user's XDG_RUNTIME_DIR, 0700, below $WORK). Undone at
+# RL_RUNTIME_DIR (the user's XDG_RUNTIME_DIR, 0700: a short path, Podman 4.3
+# refuses a runroot, $XDG_RUNTIME_DIR/containers, over 50 characters). Undone at
 # exit: every process of the user killed by pid, `userdel -r`, its ranges
 # removed.
 make_rootless_user() {
@@ -240,8 +241,8 @@ make_rootless_user() {
                         /etc/subuid /etc/subgid 2>/dev/null)
                 echo "$name:$start:65536" >>"$file"
         done
-        RL_RUNTIME_DIR=$WORK/run-user-$RL_UID
-        install -d -m 0700 -o "$RL_UID" -g "$RL_GID" "$RL_RUNTIME_DIR"
+        RL_RUNTIME_DIR=$(mktemp -d /tmp/ocishm-xdg.XXXXXX)
+        chown "$RL_UID:$RL_GID" "$RL_RUNTIME_DIR"
 }
 
 # as_rootless_user CMD...: run CMD as RL_USER with the environment a login
@@ -269,12 +270,14 @@ remove_rootless_user() {
                 sleep 0.2
         done
         userdel -r "$RL_USER" 2>/dev/null || true
+        [ -z "${RL_RUNTIME_DIR:-}" ] || rm -rf "$RL_RUNTIME_DIR"
         sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
 }
 
 # private_dev_log FILE: in a private mount namespace (engines/private-ns.sh
 # only), replace /dev with a tmpfs of binds of its entries plus a socket at
-# /dev/log that appends every syslog datagram to FILE, one a line. The
+# /dev/log that appends every syslog datagram to FILE, one a line (and an
+# mqueue at /dev/mqueue, as systemd mounts it, where there is none). The
 # machine's /dev is not changed. Call before any engine starts, so that the
 # namespaces it makes copy this /dev.
 private_dev_log() {
@@ -297,6 +300,10 @@ private_dev_log() {
                         touch "$dev/$name" && mount --bind "$entry" "$dev/$name"
                 fi
         done
+        # What a systemd host has and this VM lacks: Podman binds it for --ipc=host.
+        if [ ! -e "$dev/mqueue" ]; then
+                mkdir "$dev/mqueue" && mount -t mqueue -o nosuid,nodev,noexec mqueue "$dev/mqueue"
+        fi
         python3 - "$dev/log" "$log" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -46,7 +46,7 @@ chmod 0644 "$NODE/hooks.d/oci-shm-hook.json"
 # the user's namespaces are made, so they see it).
 ROOT_TMPFS=$WORK/root-tmpfs
 mkdir -p "$ROOT_TMPFS"
-mount -t tmpfs -o size=1m,mode=1777 oci-shm-rootless-root "$ROOT_TMPFS"
+mount -t tmpfs -o size=1m,mode=1777 rl-root "$ROOT_TMPFS"
 
 # --- the user --------------------------------------------------------------
 cp /etc/subuid "$WORK/subuid.orig"
@@ -164,7 +164,7 @@ pod=rootless-pod-$$
 "${PU[@]}" --hooks-dir "$NODE/hooks.d" run -d --pod "$pod" --name "$pod-browser" "${ULIMITS[@]}" \
         "$SELENIUM_FULL" sh -c 'stat -c %d /dev/shm >/dev/shm/dev-a; echo from-browser >/dev/shm/marker; sleep 300' >/dev/null
 for _ in $(seq 50); do
-        "${PU[@]}" exec "$pod-browser" test -s /dev/shm/marker 2>/dev/null && break
+        "${PU[@]}" exec "$pod-browser" sh -c '[ -s /dev/shm/marker ]' 2>/dev/null && break
         sleep 0.1
 done
 out=$(node_run --pod "$pod" "$PLAIN" sh -c "$SHOW_SHM; echo DEV=\$(stat -c %d /dev/shm); echo DEVA=\$(cat /dev/shm/dev-a); cat /dev/shm/marker")
@@ -195,6 +195,14 @@ expect_eq "user's policy: the host's /dev/shm size is unchanged" "$(kb_of /dev/s
 out=$(user_run -v "$ROOT_TMPFS:/dev/shm" "$PLAIN" sh -c "$SHOW_SHM")
 expect_shm "user's policy, a root-made tmpfs at /dev/shm: the container starts with it" "$out" 1024
 expect_eq "user's policy: the root-made tmpfs is unchanged" "$(kb_of "$ROOT_TMPFS")" 1024
+# The fallback mount path (mount(2) on /proc/thread-self/fd/N) works rootless too.
+shipped_json "$USER_POLICY" | jq '.hook.args = .hook.args[:-1] + ["--mount-api", "legacy"] + .hook.args[-1:]' |
+        as_rootless_user sh -c "cat >'$USER_HOOKS/oci-shm-hook.json'"
+out=$(user_run "$PLAIN" sh -c "$SHOW_SHM")
+expect_shm "user's policy, --mount-api legacy: grown" "$out" $((3 * 1024 * 1024))
+out=$(user_run --ipc=none "$PLAIN" sh -c "$SHOW_SHM")
+expect_shm "user's policy, --mount-api legacy, --ipc=none: a fresh tmpfs" "$out" $((3 * 1024 * 1024))
+shipped_json "$USER_POLICY" | as_rootless_user sh -c "cat >'$USER_HOOKS/oci-shm-hook.json'"
 # Root's containers never read it.
 RP=(podman --root "$WORK/rootful/storage" --runroot "$WORK/rootful/run" --tmpdir "$WORK/rootful/tmp"
         --runtime=runc --cgroup-manager=cgroupfs --events-backend=file --hooks-dir "$NODE/hooks.d")
