@@ -109,6 +109,8 @@ log_for() {
 DECISION="userns=rootless uid=$RL_UID"
 
 # The trust rule, as the hook sees it in the user's namespace and in the initial one.
+expect_eq "in the user's namespace root's policy shows as the overflow uid" \
+        "$("${PU[@]}" unshare stat -c %u "$NODE_POLICY" 2>&1)" 65534
 out=$("${PU[@]}" unshare "$NODE_HOOK" check --policy "$NODE_POLICY" 2>&1) || true
 expect_eq "in the user's namespace, root's policy (shown as the overflow uid) is accepted" \
         "$out" "policy OK: 4 rules in 1 file"
@@ -136,6 +138,15 @@ total=$(($(getconf _PHYS_PAGES) * $(getconf PAGESIZE)))
 pct=$((total / 100 * 10 + total % 100 * 10 / 100))
 out=$(node_run --annotation example.com/shm-pct=yes "$PLAIN" sh -c "$SHOW_SHM")
 expect_shm "shm=10% rootless: of the host's memory" "$out" $(((pct & ~4095) / 1024))
+# With --memory: Podman applies no limit rootless on cgroup v1 (it says so), so still of
+# the host's memory there; of the limit where it applies one.
+out=$(node_run --memory 1g --annotation example.com/shm-pct=yes "$PLAIN" sh -c "$SHOW_SHM")
+if [ "$("${PU[@]}" info --format '{{.Host.CgroupsVersion}}' 2>/dev/null)" = v1 ]; then
+        expect_shm "shm=10% with --memory 1g, rootless cgroup v1 (no limit): of the host's memory" \
+                "$out" $(((pct & ~4095) / 1024))
+else
+        expect_shm "shm=10% with --memory 1g: of the limit" "$out" $((((1073741824 / 10) & ~4095) / 1024))
+fi
 
 # shm=request: the annotation asks; an invalid value refuses the container, saying why.
 out=$(node_run --annotation oci-shm-hook/size=1536m "$PLAIN" sh -c "$SHOW_SHM")
@@ -219,6 +230,10 @@ out=$("${PU[@]}" unshare "$NODE_HOOK" check --policy "$USER_POLICY" 2>&1) || tru
 expect_contains "a group-writable policy is refused rootless" "$out" "refusing it: group or others can write it"
 out=$(user_run "$PLAIN" sh -c "$SHOW_SHM")
 expect_shm "a group-writable policy: the container starts as Podman made it" "$out" 64000
+as_rootless_user mkdir -m 0775 "$RL_HOME/policy.d"
+out=$("${PU[@]}" unshare "$NODE_HOOK" check --policy "$RL_HOME/policy.d" 2>&1) || true
+expect_contains "a group-writable policy directory is refused rootless" "$out" \
+        "$RL_HOME/policy.d: refusing it: group or others can write it"
 expect_contains "the refusal is logged, naming the file" "$(sleep 0.3; grep -F "$USER_POLICY" "$LOG" || true)" \
         "refusing it: group or others can write it"
 
