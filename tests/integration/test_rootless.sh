@@ -135,6 +135,7 @@ expect_contains "decision line: $DECISION" "$line" "$DECISION"
 
 # shm=N%: no memory limit rootless on cgroup v1, so of the host's memory.
 total=$(($(getconf _PHYS_PAGES) * $(getconf PAGESIZE)))
+# shellcheck disable=SC2017 # the hook's own arithmetic, which cannot overflow
 pct=$((total / 100 * 10 + total % 100 * 10 / 100))
 out=$(node_run --annotation example.com/shm-pct=yes "$PLAIN" sh -c "$SHOW_SHM")
 expect_shm "shm=10% rootless: of the host's memory" "$out" $(((pct & ~4095) / 1024))
