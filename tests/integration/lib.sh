@@ -259,16 +259,24 @@ rootless_user_pids() {
         ps -o pid= -u "$RL_UID" 2>/dev/null | tr -d ' ' || true
 }
 
-remove_rootless_user() {
-        local pid i
-        [ -n "${RL_UID:-}" ] || return 0
+# kill_rootless_user_processes: SIGKILL each of RL_USER's processes by pid.
+kill_rootless_user_processes() {
+        local pids i
         for i in 1 2 3 4 5 6 7 8 9 10; do
-                pid=$(rootless_user_pids)
-                [ -n "$pid" ] || break
+                pids=$(rootless_user_pids)
+                [ -n "$pids" ] || return 0
                 # shellcheck disable=SC2086 # one pid a word
-                kill -KILL $pid 2>/dev/null || true
+                kill -KILL $pids 2>/dev/null || true
                 sleep 0.2
         done
+}
+
+# remove_rootless_user: once only, while the uid is still the user's (a later
+# user may get it).
+remove_rootless_user() {
+        [ -n "${RL_UID:-}" ] && [ -z "${RL_REMOVED:-}" ] || return 0
+        RL_REMOVED=1
+        kill_rootless_user_processes
         userdel -r "$RL_USER" 2>/dev/null || true
         [ -z "${RL_RUNTIME_DIR:-}" ] || rm -rf "$RL_RUNTIME_DIR"
         sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid

@@ -240,8 +240,10 @@ expect_contains "the refusal is logged, naming the file" "$(sleep 0.3; grep -F "
 
 # --- nothing left behind ---------------------------------------------------
 cleanup_user_podman
-remove_rootless_user
+kill_rootless_user_processes
 expect_eq "no process of the user is left" "$(rootless_user_pids | wc -l)" 0
+remove_rootless_user
+expect_eq "the user's home is gone" "$(ls -d "$RL_HOME" 2>/dev/null || true)" ""
 expect_eq "the user is gone" "$(getent passwd "$RL_USER" || true)" ""
 expect_eq "/etc/subuid is as it was" "$(cmp -s /etc/subuid "$WORK/subuid.orig" && echo same)" same
 expect_eq "/etc/subgid is as it was" "$(cmp -s /etc/subgid "$WORK/subgid.orig" && echo same)" same
