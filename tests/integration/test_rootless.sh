@@ -170,6 +170,15 @@ rm -f "/dev/shm/$marker"
 expect_eq "shm=host rootless: the host's /dev/shm size is unchanged" "$(kb_of /dev/shm)" "$HOST_SHM_KB"
 expect_eq "shm=host rootless: the host's /dev/shm device is unchanged" "$(dev_of /dev/shm)" "$host_dev"
 
+# A node policy the user cannot read (0600): what cannot work rootless fails as a
+# broken policy does, the container starts as Podman made it, and the log says why.
+chmod 0600 "$NODE_POLICY"
+out=$(node_run "$SELENIUM_FULL" sh -c "$SHOW_SHM")
+expect_shm "a node policy the user cannot read: the container starts unchanged" "$out" 64000
+expect_contains "an unreadable node policy: the log names the file and the reason" \
+        "$(sleep 0.3; grep -F "$NODE_POLICY" "$LOG" || true)" "policy $NODE_POLICY:0: cannot open: Permission denied"
+chmod 0644 "$NODE_POLICY"
+
 # A pod: both containers bind the infra container's tmpfs, grown in place.
 pod=rootless-pod-$$
 "${PU[@]}" --hooks-dir "$NODE/hooks.d" pod create --name "$pod" --network=none >/dev/null
