@@ -52,6 +52,10 @@ mount -t tmpfs -o size=1m,mode=1777 rl-root "$ROOT_TMPFS"
 cp /etc/subuid "$WORK/subuid.orig"
 cp /etc/subgid "$WORK/subgid.orig"
 make_rootless_user "ocishm-rl$$"
+if ! as_rootless_user unshare --user --map-root-user true 2>/dev/null; then
+        [ "${CI:-}" != true ] || { echo "FAIL: users cannot make user namespaces here" >&2; exit 1; }
+        skip "users cannot make user namespaces here (kernel.unprivileged_userns_clone, user.max_user_namespaces)"
+fi
 CONF_DIR=$RL_HOME/.config/containers
 # write_user_conf [HOOKS_DIR...]: the user's containers.conf. The VM cannot
 # set Podman's default rlimits: default_ulimits covers pods' infra containers.
