@@ -244,12 +244,12 @@ out=$("${PU[@]}" unshare "$NODE_HOOK" check --policy "$USER_POLICY" 2>&1) || tru
 expect_contains "a group-writable policy is refused rootless" "$out" "refusing it: group or others can write it"
 out=$(user_run "$PLAIN" sh -c "$SHOW_SHM")
 expect_shm "a group-writable policy: the container starts as Podman made it" "$out" 64000
+expect_contains "the refusal is logged, naming the file" "$(sleep 0.3; grep -F "$USER_POLICY" "$LOG" || true)" \
+        "refusing it: group or others can write it"
 as_rootless_user mkdir -m 0775 "$RL_HOME/policy.d"
 out=$("${PU[@]}" unshare "$NODE_HOOK" check --policy "$RL_HOME/policy.d" 2>&1) || true
 expect_contains "a group-writable policy directory is refused rootless" "$out" \
         "$RL_HOME/policy.d: refusing it: group or others can write it"
-expect_contains "the refusal is logged, naming the file" "$(sleep 0.3; grep -F "$USER_POLICY" "$LOG" || true)" \
-        "refusing it: group or others can write it"
 
 # --- nothing left behind ---------------------------------------------------
 cleanup_user_podman
