@@ -675,8 +675,11 @@ static int decide_and_apply(const struct options *o, struct hook_run *h)
         struct policy_decision decision;
         struct shm_outcome outcome;
         struct shm_error err = {0};
-        struct decision_line line = {
-            .id = h->state.id, .engine = &h->engine, .image = &h->lookup, .decision = &decision};
+        struct decision_line line = {.id = h->state.id,
+                                     .userns = &h->policy.userns,
+                                     .engine = &h->engine,
+                                     .image = &h->lookup,
+                                     .decision = &decision};
         struct policy_input in = {
             .annotations = h->spec.annotations,
             .n_annotations = h->spec.n_annotations,

@@ -214,3 +214,115 @@ finish() {
         echo "$TEST_NAME: all passed"
         exit 0
 }
+
+# make_rootless_user NAME: a new user for rootless engines, as an admin makes
+# one: `useradd -m`, a subordinate uid and gid range of 65536 in /etc/subuid
+# and /etc/subgid (useradd allocates it; when it does not, the first free one
+# above every range there). Sets RL_USER, RL_UID, RL_GID, RL_HOME and
+# RL_RUNTIME_DIR (the user's XDG_RUNTIME_DIR, 0700: a short path, Podman 4.3
+# refuses a runroot, $XDG_RUNTIME_DIR/containers, over 50 characters). Undone at
+# exit: every process of the user killed by pid, `userdel -r`, its ranges
+# removed.
+make_rootless_user() {
+        local name=$1 file start
+        RL_USER=$name
+        if getent passwd "$name" >/dev/null; then
+                echo "FAIL: user '$name' exists already" >&2
+                exit 1
+        fi
+        add_cleanup remove_rootless_user
+        useradd -m -s /bin/sh "$name"
+        RL_UID=$(id -u "$name")
+        RL_GID=$(id -g "$name")
+        RL_HOME=$(getent passwd "$name" | cut -d: -f6)
+        for file in /etc/subuid /etc/subgid; do
+                grep -q "^$name:" "$file" 2>/dev/null && continue
+                start=$(awk -F: 'BEGIN {m = 100000} $2 + $3 > m {m = $2 + $3} END {print m}' \
+                        /etc/subuid /etc/subgid 2>/dev/null)
+                echo "$name:$start:65536" >>"$file"
+        done
+        RL_RUNTIME_DIR=$(mktemp -d /tmp/ocishm-xdg.XXXXXX)
+        chown "$RL_UID:$RL_GID" "$RL_RUNTIME_DIR"
+}
+
+# as_rootless_user CMD...: run CMD as RL_USER with the environment a login
+# gives (HOME, USER, PATH, XDG_RUNTIME_DIR), in their home directory.
+as_rootless_user() {
+        setpriv --reuid "$RL_UID" --regid "$RL_GID" --init-groups \
+                env -i -C "$RL_HOME" HOME="$RL_HOME" USER="$RL_USER" LOGNAME="$RL_USER" \
+                PATH=/usr/local/bin:/usr/bin:/bin XDG_RUNTIME_DIR="$RL_RUNTIME_DIR" "$@"
+}
+
+# rootless_user_pids: the pids of RL_USER's processes (rootless Podman leaves
+# a pause process and conmon behind).
+rootless_user_pids() {
+        ps -o pid= -u "$RL_UID" 2>/dev/null | tr -d ' ' || true
+}
+
+# kill_rootless_user_processes: SIGKILL each of RL_USER's processes by pid.
+kill_rootless_user_processes() {
+        local pids i
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+                pids=$(rootless_user_pids)
+                [ -n "$pids" ] || return 0
+                # shellcheck disable=SC2086 # one pid a word
+                kill -KILL $pids 2>/dev/null || true
+                sleep 0.2
+        done
+}
+
+# remove_rootless_user: once only, while the uid is still the user's (a later
+# user may get it).
+remove_rootless_user() {
+        [ -n "${RL_UID:-}" ] && [ -z "${RL_REMOVED:-}" ] || return 0
+        RL_REMOVED=1
+        kill_rootless_user_processes
+        userdel -r "$RL_USER" 2>/dev/null || true
+        [ -z "${RL_RUNTIME_DIR:-}" ] || rm -rf "$RL_RUNTIME_DIR"
+        sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
+}
+
+# private_dev_log FILE: in a private mount namespace (engines/private-ns.sh
+# only), replace /dev with a tmpfs of binds of its entries plus a socket at
+# /dev/log that appends every syslog datagram to FILE, one a line (and an
+# mqueue at /dev/mqueue, as systemd mounts it, where there is none). The
+# machine's /dev is not changed. Call before any engine starts, so that the
+# namespaces it makes copy this /dev.
+private_dev_log() {
+        local log=$1 dev=$WORK/dev entry name
+        [ -n "${ENGINES_PRIVATE_NS:-}" ] || {
+                echo "FAIL: private_dev_log outside the private mount namespace" >&2
+                exit 1
+        }
+        mkdir -p "$dev"
+        mount -t tmpfs -o mode=0755,nosuid devcopy "$dev"
+        for entry in /dev/*; do
+                name=${entry##*/}
+                if [ -L "$entry" ]; then
+                        cp -P "$entry" "$dev/$name"
+                elif [ -d "$entry" ]; then
+                        mkdir "$dev/$name" && mount --rbind "$entry" "$dev/$name"
+                elif [ -S "$entry" ] || [ -p "$entry" ]; then
+                        continue
+                else
+                        touch "$dev/$name" && mount --bind "$entry" "$dev/$name"
+                fi
+        done
+        # What a systemd host has and this VM lacks: Podman binds it for --ipc=host.
+        if [ ! -e "$dev/mqueue" ]; then
+                mkdir "$dev/mqueue" && mount -t mqueue -o nosuid,nodev,noexec mqueue "$dev/mqueue"
+        fi
+        python3 - "$dev/log" "$log" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
+PY
+        add_cleanup "kill $!"
+        for _ in $(seq 50); do [ -S "$dev/log" ] && break; sleep 0.1; done
+        [ -S "$dev/log" ] || { echo "FAIL: the listener did not bind $dev/log" >&2; exit 1; }
+        mount --move "$dev" /dev
+}
