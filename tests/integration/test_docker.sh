@@ -127,6 +127,29 @@ expect_eq "--ipc=container: a sidecar asking 512m does not shrink it" "$(shm_kb 
 expect_eq "--ipc=shareable: the host tmpfs after the sidecar" "$(kb_of "$host_shm")" "$KB_2G"
 docker rm -f "$share" >/dev/null
 
+# An image symlink data -> /dev/shm and a host tmpfs bound at /data: the runtime
+# mounts the host tmpfs over /dev/shm. The hook must refuse it, not resize it.
+mkdir -p "$WORK/symlink-root" "$D/victim"
+tar -C "$WORK/symlink-root" -xf "$WORK/rootfs.tar"
+ln -s /dev/shm "$WORK/symlink-root/data"
+tar -C "$WORK/symlink-root" -cf "$WORK/symlink.tar" .
+docker import "$WORK/symlink.tar" "docker.io/selenium/symlinked:1" >/dev/null
+mount -t tmpfs -o size=10m victim "$D/victim"
+# Default --ipc=private: Docker mounts /data (the victim, onto /dev/shm) last.
+if out=$(drun --runtime shm -v "$D/victim:/data" docker.io/selenium/symlinked:1 sh -c "$SHOW_SHM"); then
+        fail "a host tmpfs over /dev/shm through an image symlink was accepted: $out"
+else
+        expect_contains "a host tmpfs over /dev/shm through a symlink is refused" "$out" \
+                "is a tmpfs that config.json's /dev/shm entry did not make"
+fi
+expect_eq "the host tmpfs keeps its 10 MiB" "$(kb_of "$D/victim")" 10240
+# --ipc=shareable: Docker's own tmpfs is bound over /dev/shm after /data, so the
+# container sees that one (grown) and the victim, hidden below it, is untouched.
+out=$(drun --runtime shm --ipc shareable -v "$D/victim:/data" docker.io/selenium/symlinked:1 sh -c "$SHOW_SHM")
+expect_eq "--ipc=shareable: Docker's own tmpfs on top is the one grown" "$(shm_kb "$out")" "$KB_2G"
+expect_eq "--ipc=shareable: the host tmpfs below it keeps its 10 MiB" "$(kb_of "$D/victim")" 10240
+umount "$D/victim"
+
 # Errors of the shim reach the user and the container does not start.
 if out=$(drun --runtime shmbad "$SELENIUM" true); then
         fail "a shim that cannot find the real runtime let the container start"

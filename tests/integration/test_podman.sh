@@ -15,6 +15,7 @@ D=$WORK/podman
 mkdir -p "$D/hooks"
 POLICY=$WORK/policy.conf
 engines_policy "$POLICY"
+echo 'image=*/ipc-bridge:*         shm=host' >>"$POLICY"
 PLAIN=localhost/engines-plain:1
 SIDECAR=docker.io/library/engines-sidecar:1
 SELENIUM_FULL=docker.io/$SELENIUM
@@ -101,6 +102,22 @@ out=$(prun --pod "$pod" "$SIDECAR" sh -c "$SHOW_SHM")
 expect_eq "pod: a sidecar asking 512m does not shrink it" "$(shm_kb "$out")" "$KB_2G"
 expect_eq "pod: the host tmpfs after the sidecar" "$(kb_of "$pod_shm")" "$KB_2G"
 "${P[@]}" pod rm -f -t 0 "$pod" >/dev/null
+
+# Annotations are the user's (podman --annotation): they never name the engine,
+# the image or a sandbox. The image comes from containers-storage only.
+host_dev=$(dev_of /dev/shm)
+out=$(prun --annotation io.container.manager=other --annotation io.kubernetes.cri-o.ContainerType=container \
+        --annotation io.kubernetes.cri-o.ImageName=docker.io/evil/ipc-bridge:1 "$PLAIN" sh -c "$SHOW_SHM")
+expect_eq "forged CRI-O image name: no shm=host, Podman's own 64000k" "$(shm_kb "$out")" 64000
+out=$(prun --annotation io.kubernetes.cri.image-name=docker.io/evil/ipc-bridge:1 "$PLAIN" sh -c "$SHOW_SHM")
+expect_eq "forged containerd image name: no shm=host" "$(shm_kb "$out")" 64000
+out=$(prun --annotation io.kubernetes.cri-o.ContainerType=sandbox "$SELENIUM_FULL" sh -c "$SHOW_SHM")
+expect_eq "a forged sandbox type does not skip the Selenium rule" "$(shm_kb "$out")" "$KB_2G"
+expect_eq "forged annotations: the host's /dev/shm device and size are unchanged" \
+        "$(dev_of /dev/shm) $(kb_of /dev/shm)" "$host_dev $HOST_SHM_KB"
+out=$("${P[@]}" run --rm --network=none --annotation io.container.manager=other "$SELENIUM_FULL" \
+        sh -c "$SHOW_SHM" 2>&1)
+expect_eq "the real image still matches with a forged manager" "$(shm_kb "$out")" "$KB_2G"
 
 cleanup_podman
 expect_eq "no mount left below the test directory" "$(findmnt -rn -o TARGET | grep -cF "$D" || true)" 0
