@@ -1,8 +1,8 @@
 #!/bin/bash
 # CI phase: the whole ctest suite (unit, integration, security) once more with
 # the hook and the tests built with ASan + UBSan (gcc) in $BUILD-asan, then the
-# hook's real runs under valgrind (tests/security/valgrind-runs.sh) with the
-# uninstrumented hook of $BUILD.
+# hook's real runs under valgrind (tests/security/valgrind-runs.sh) with an
+# uninstrumented, dynamically linked hook in $BUILD-dynamic.
 #
 # The hook runs under runc/crun/Podman as a prestart hook: the runtime passes
 # its environment on (unless a hook entry sets "env"), so ASAN_OPTIONS reaches
@@ -37,6 +37,11 @@ else
 fi
 rm -rf "$LOGS"
 
-echo "--- valgrind runs of $BUILD/oci-shm-hook"
-OCI_SHM_HOOK_BIN=$BUILD/oci-shm-hook bash "$TOP/tests/security/valgrind-runs.sh" || status=1
+# memcheck replaces malloc through the dynamic loader: it needs the dynamic hook.
+DYNAMIC_BUILD=$BUILD-dynamic
+cmake -S "$TOP" -B "$DYNAMIC_BUILD" -DOCI_SHM_HOOK_WERROR=ON -DOCI_SHM_HOOK_STATIC=OFF \
+        -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$DYNAMIC_BUILD" --target oci-shm-hook -j"$(nproc)" >/dev/null
+echo "--- valgrind runs of $DYNAMIC_BUILD/oci-shm-hook (the same code, linked dynamically)"
+OCI_SHM_HOOK_BIN=$DYNAMIC_BUILD/oci-shm-hook bash "$TOP/tests/security/valgrind-runs.sh" || status=1
 exit $status
