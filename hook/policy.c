@@ -591,7 +591,6 @@ static int compile_text(struct policy *p, const char *file, char *text, size_t l
                 p->rules[i].conditions = conditions + offset;
                 offset += p->rules[i].n_conditions;
         }
-        settle_annotation_keys(p);
         return 0;
 }
 
@@ -626,7 +625,9 @@ int policy_parse_text(struct policy *p, const char *file_name, const char *text,
                 return shm_error_set(err, ENOMEM, "out of memory");
         memcpy(copy, text, len);
         copy[len] = '\0';
-        return parse_owned_text(p, file_name, copy, len, err);
+        int r = parse_owned_text(p, file_name, copy, len, err);
+        settle_annotation_keys(p);
+        return r;
 }
 
 /* Record a problem about a whole file (line 0). */
@@ -765,13 +766,15 @@ int policy_load(struct policy *p, const char *path, struct shm_error *err)
         userns_current(&p->userns, NULL);
         if (!path) {
                 r = load_dir(p, POLICY_DEFAULT_DIR, true, err);
-                if (r < 0)
-                        return r;
-                return load_file(p, POLICY_DEFAULT_FILE, true, err);
+                if (r == 0)
+                        r = load_file(p, POLICY_DEFAULT_FILE, true, err);
+        } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                r = load_dir(p, path, false, err);
+        } else {
+                r = load_file(p, path, false, err);
         }
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                return load_dir(p, path, false, err);
-        return load_file(p, path, false, err);
+        settle_annotation_keys(p); /* once for all files: a sort per file would add up */
+        return r;
 }
 
 bool policy_needs_image(const struct policy *p)

@@ -1174,6 +1174,20 @@ static void test_needs_image_and_annotation_keys(void **state)
         assert_string_equal(keys[1], "z");
         policy_free(&p);
 
+        /* policy_load: the keys of every file, sorted once */
+        char *dir = unit_mkdtemp();
+        struct shm_error e = {0};
+        unit_write(dir, "10-a.conf", "annotation:z=1 shm=1g\nannotation:m=1 shm=1g\n");
+        unit_write(dir, "20-b.conf", "annotation:m=2 annotation:a=1 shm=2g\n");
+        assert_int_equal(policy_load(&p, dir, &e), 0);
+        assert_int_equal(p.n_problems, 0);
+        assert_int_equal(policy_annotation_keys(&p, &keys), 3);
+        assert_string_equal(keys[0], "a");
+        assert_string_equal(keys[1], "m");
+        assert_string_equal(keys[2], "z");
+        policy_free(&p);
+        unit_rm_rf(dir);
+
         parse_clean(&p, "image=* shm=1g\n");
         assert_true(policy_needs_image(&p));
         assert_false(policy_needs_kubernetes(&p));
