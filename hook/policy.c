@@ -643,17 +643,22 @@ static int file_problem(struct policy *p, const char *path, const char *what, co
 /*
  * Who may change the policy. A policy can hand a container the host's
  * /dev/shm, so in the initial user namespace only root (or whoever runs the
- * hook) may own it. In any other user namespace (rootless Podman runs the hook
- * in the user's) the owner protects nothing: root's files show as the
- * overflow uid there, the hook has no privilege the user lacks, and a policy
- * the user wrote can act only on that user's own containers. Group- or
- * world-writable files and directories stay refused everywhere: they would
+ * hook) may own it. In another user namespace (rootless Podman runs the hook
+ * in the user's) root's files show as the overflow uid, so that owner is
+ * accepted too: the hook there has no privilege the user lacks, and a policy
+ * the user wrote (owned by uid 0 there) can act only on the user's own
+ * containers. A uid mapped into the namespace other than root's is another
+ * user of it (a container process, a system container's user), who must not
+ * steer what its root does, and stays refused (userns_owner_trusted). Group-
+ * or world-writable files and directories stay refused everywhere: they would
  * let other users steer those containers.
  */
 static const char *unsafe_owner(const struct policy *p, const struct stat *st)
 {
-        if (p->userns.initial && st->st_uid != 0 && st->st_uid != geteuid())
-                return "refusing it: it is not owned by root";
+        if (!userns_owner_trusted(&p->userns, st->st_uid, geteuid()))
+                return p->userns.initial ? "refusing it: it is not owned by root"
+                                         : "refusing it: it is owned by a user other than this "
+                                           "user namespace's root";
         if (st->st_mode & (S_IWGRP | S_IWOTH))
                 return "refusing it: group or others can write it";
         return NULL;
