@@ -591,7 +591,6 @@ static int compile_text(struct policy *p, const char *file, char *text, size_t l
                 p->rules[i].conditions = conditions + offset;
                 offset += p->rules[i].n_conditions;
         }
-        settle_annotation_keys(p);
         return 0;
 }
 
@@ -626,7 +625,9 @@ int policy_parse_text(struct policy *p, const char *file_name, const char *text,
                 return shm_error_set(err, ENOMEM, "out of memory");
         memcpy(copy, text, len);
         copy[len] = '\0';
-        return parse_owned_text(p, file_name, copy, len, err);
+        int r = parse_owned_text(p, file_name, copy, len, err);
+        settle_annotation_keys(p);
+        return r;
 }
 
 /* Record a problem about a whole file (line 0). */
@@ -642,17 +643,22 @@ static int file_problem(struct policy *p, const char *path, const char *what, co
 /*
  * Who may change the policy. A policy can hand a container the host's
  * /dev/shm, so in the initial user namespace only root (or whoever runs the
- * hook) may own it. In any other user namespace (rootless Podman runs the hook
- * in the user's) the owner protects nothing: root's files show as the
- * overflow uid there, the hook has no privilege the user lacks, and a policy
- * the user wrote can act only on that user's own containers. Group- or
- * world-writable files and directories stay refused everywhere: they would
+ * hook) may own it. In another user namespace (rootless Podman runs the hook
+ * in the user's) root's files show as the overflow uid, so that owner is
+ * accepted too: the hook there has no privilege the user lacks, and a policy
+ * the user wrote (owned by uid 0 there) can act only on the user's own
+ * containers. A uid mapped into the namespace other than root's is another
+ * user of it (a container process, a system container's user), who must not
+ * steer what its root does, and stays refused (userns_owner_trusted). Group-
+ * or world-writable files and directories stay refused everywhere: they would
  * let other users steer those containers.
  */
 static const char *unsafe_owner(const struct policy *p, const struct stat *st)
 {
-        if (p->userns.initial && st->st_uid != 0 && st->st_uid != geteuid())
-                return "refusing it: it is not owned by root";
+        if (!userns_owner_trusted(&p->userns, st->st_uid, geteuid()))
+                return p->userns.initial ? "refusing it: it is not owned by root"
+                                         : "refusing it: it is owned by a user other than this "
+                                           "user namespace's root";
         if (st->st_mode & (S_IWGRP | S_IWOTH))
                 return "refusing it: group or others can write it";
         return NULL;
@@ -765,13 +771,15 @@ int policy_load(struct policy *p, const char *path, struct shm_error *err)
         userns_current(&p->userns, NULL);
         if (!path) {
                 r = load_dir(p, POLICY_DEFAULT_DIR, true, err);
-                if (r < 0)
-                        return r;
-                return load_file(p, POLICY_DEFAULT_FILE, true, err);
+                if (r == 0)
+                        r = load_file(p, POLICY_DEFAULT_FILE, true, err);
+        } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                r = load_dir(p, path, false, err);
+        } else {
+                r = load_file(p, path, false, err);
         }
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                return load_dir(p, path, false, err);
-        return load_file(p, path, false, err);
+        settle_annotation_keys(p); /* once for all files: a sort per file would add up */
+        return r;
 }
 
 bool policy_needs_image(const struct policy *p)

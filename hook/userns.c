@@ -48,7 +48,7 @@ int userns_parse_uid_map(const char *text, size_t len, struct userns *out, struc
         size_t n_lines = 0;
         bool identity_all = false;
 
-        *out = (struct userns){0};
+        *out = (struct userns){.overflow_uid = USERNS_OVERFLOW_UID};
         for (const char *line = text, *end = text + len; line < end;) {
                 const char *nl = memchr(line, '\n', (size_t)(end - line));
                 const char *stop = nl ? nl : end;
@@ -74,6 +74,22 @@ int userns_parse_uid_map(const char *text, size_t len, struct userns *out, struc
         return 0;
 }
 
+/* /proc/sys/kernel/overflowuid, when it can be read; the kernel's default otherwise. */
+static uint32_t overflow_uid(void)
+{
+        _cleanup_free_ char *text = NULL;
+        const char *s;
+        uint64_t v;
+        size_t len;
+
+        if (read_file_bounded(AT_FDCWD, "/proc/sys/kernel/overflowuid", 32, &text, &len, NULL) < 0)
+                return USERNS_OVERFLOW_UID;
+        s = text;
+        if (!parse_field(&s, text + len, &v) || v > UINT32_MAX)
+                return USERNS_OVERFLOW_UID;
+        return (uint32_t)v;
+}
+
 void userns_current(struct userns *out, struct shm_error *err)
 {
         _cleanup_free_ char *text = NULL;
@@ -81,8 +97,20 @@ void userns_current(struct userns *out, struct shm_error *err)
 
         if (read_file_bounded(AT_FDCWD, "/proc/self/uid_map", USERNS_UID_MAP_MAX, &text, &len,
                               err) < 0 ||
-            userns_parse_uid_map(text, len, out, err) < 0)
-                *out = (struct userns){.initial = true, .root_mapped = true};
+            userns_parse_uid_map(text, len, out, err) < 0) {
+                *out = (struct userns){
+                    .initial = true, .root_mapped = true, .overflow_uid = USERNS_OVERFLOW_UID};
+                return;
+        }
+        if (!out->initial) /* read only where it is used: rootful runs never pay for it */
+                out->overflow_uid = overflow_uid();
+}
+
+bool userns_owner_trusted(const struct userns *ns, uid_t owner, uid_t euid)
+{
+        if (owner == 0 || owner == euid)
+                return true;
+        return !ns->initial && owner == ns->overflow_uid;
 }
 
 struct userns_text userns_format(const struct userns *ns)

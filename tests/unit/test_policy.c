@@ -407,7 +407,7 @@ static int load_in_child(const char *path, size_t rules, const char *problem)
 }
 
 /* The child's half of test_load_in_user_namespace: 0 when every step holds. */
-static int rootless_child(int ready, int go, char *const paths[5])
+static int rootless_child(int ready, int go, char *const paths[6])
 {
         struct policy p;
         struct shm_error e = {0};
@@ -433,14 +433,21 @@ static int rootless_child(int ready, int go, char *const paths[5])
         policy_free(&p);
         if (!load_in_child(paths[0], 1, NULL)) /* root's */
                 return 3;
-        if (!load_in_child(paths[1], 2, NULL)) /* another user's */
+        if (stat(paths[1], &st) < 0 || st.st_uid != 0)
+                return 10;                     /* user 1000's own file is root's in the namespace */
+        if (!load_in_child(paths[1], 2, NULL)) /* the user's own */
                 return 4;
-        if (!load_in_child(paths[2], 1, NULL)) /* a directory of another user's */
+        if (!load_in_child(paths[2], 1, NULL)) /* of a user outside it (uid 1234): overflow */
                 return 5;
         if (!load_in_child(paths[3], 0, "group or others can write it"))
                 return 6;
         if (!load_in_child(paths[4], 0, "group or others can write it"))
                 return 7;
+        /* a subordinate uid (a container's user): another user of this namespace */
+        if (stat(paths[5], &st) < 0 || st.st_uid != 4)
+                return 8;
+        if (!load_in_child(paths[5], 0, "owned by a user other than this user namespace's root"))
+                return 9;
         return 0;
 }
 
@@ -461,16 +468,18 @@ static void test_load_in_user_namespace(void **state)
         unit_write(dir, "shared.conf", "image=a shm=1g\n");
         unit_write(dir, "d/10.conf", "image=a shm=1g\n");
         unit_write(dir, "open.d/10.conf", "image=a shm=1g\n");
+        unit_write(dir, "sub.conf", "image=a shm=1g\n");
         char *paths[] = {unit_path(dir, "root.conf"), unit_path(dir, "user.conf"),
-                         unit_path(dir, "d"), unit_path(dir, "shared.conf"),
-                         unit_path(dir, "open.d")};
+                         unit_path(dir, "d"),         unit_path(dir, "shared.conf"),
+                         unit_path(dir, "open.d"),    unit_path(dir, "sub.conf")};
         char *in_d = unit_path(dir, "d/10.conf");
         assert_int_equal(chmod(dir, 0755), 0);
-        assert_int_equal(chown(paths[1], 1234, 1234), 0);
+        assert_int_equal(chown(paths[1], 1000, 1000), 0);
         assert_int_equal(chown(paths[2], 1234, 1234), 0);
         assert_int_equal(chown(in_d, 1234, 1234), 0);
         assert_int_equal(chmod(paths[3], 0664), 0);
         assert_int_equal(chmod(paths[4], 0777), 0);
+        assert_int_equal(chown(paths[5], 100003, 100003), 0); /* uid 4 in the namespace */
 
         /* the initial namespace: the strict rule */
         struct policy p;
@@ -490,12 +499,13 @@ static void test_load_in_user_namespace(void **state)
         close(ready[1]);
         close(go[0]);
         if (read(ready[0], &c, 1) == 1) {
-                /* what newuidmap writes for user 1000 */
+                /* what newuidmap writes for user 1000 with /etc/subuid 1000:100000:65536 */
                 char map_path[64];
                 snprintf(map_path, sizeof(map_path), "/proc/%d/uid_map", (int)pid);
                 int fd = open(map_path, O_WRONLY | O_CLOEXEC);
                 assert_true(fd >= 0);
-                assert_int_equal(write(fd, "0 1000 1\n", 9), 9);
+                static const char map[] = "0 1000 1\n1 100000 65536\n";
+                assert_int_equal(write(fd, map, sizeof(map) - 1), (ssize_t)(sizeof(map) - 1));
                 close(fd);
                 assert_int_equal(write(go[1], "y", 1), 1);
         }
@@ -1173,6 +1183,20 @@ static void test_needs_image_and_annotation_keys(void **state)
         assert_string_equal(keys[0], "tier");
         assert_string_equal(keys[1], "z");
         policy_free(&p);
+
+        /* policy_load: the keys of every file, sorted once */
+        char *dir = unit_mkdtemp();
+        struct shm_error e = {0};
+        unit_write(dir, "10-a.conf", "annotation:z=1 shm=1g\nannotation:m=1 shm=1g\n");
+        unit_write(dir, "20-b.conf", "annotation:m=2 annotation:a=1 shm=2g\n");
+        assert_int_equal(policy_load(&p, dir, &e), 0);
+        assert_int_equal(p.n_problems, 0);
+        assert_int_equal(policy_annotation_keys(&p, &keys), 3);
+        assert_string_equal(keys[0], "a");
+        assert_string_equal(keys[1], "m");
+        assert_string_equal(keys[2], "z");
+        policy_free(&p);
+        unit_rm_rf(dir);
 
         parse_clean(&p, "image=* shm=1g\n");
         assert_true(policy_needs_image(&p));

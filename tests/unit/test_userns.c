@@ -84,6 +84,28 @@ static void test_malformed_maps(void **state)
         }
 }
 
+/* Who may own the policy, in the initial namespace and in a rootless one. */
+static void test_owner_trusted(void **state)
+{
+        (void)state;
+        struct userns initial = parse_ok("0 0 4294967295\n");
+        assert_int_equal(initial.overflow_uid, 65534);
+        assert_true(userns_owner_trusted(&initial, 0, 0));
+        assert_true(userns_owner_trusted(&initial, 1000, 1000)); /* whoever runs the hook */
+        assert_false(userns_owner_trusted(&initial, 1000, 0));
+        assert_false(userns_owner_trusted(&initial, 65534, 0)); /* nobody is not root */
+
+        struct userns rootless = parse_ok("0 1000 1\n1 100000 65536\n");
+        assert_true(userns_owner_trusted(&rootless, 0, 0));     /* the user's own files */
+        assert_true(userns_owner_trusted(&rootless, 65534, 0)); /* root's, unmapped here */
+        assert_false(userns_owner_trusted(&rootless, 1, 0));    /* a subordinate uid */
+        assert_false(userns_owner_trusted(&rootless, 33, 0));
+        assert_true(userns_owner_trusted(&rootless, 33, 33));
+        rootless.overflow_uid = 4242; /* /proc/sys/kernel/overflowuid changed */
+        assert_true(userns_owner_trusted(&rootless, 4242, 0));
+        assert_false(userns_owner_trusted(&rootless, 65534, 0));
+}
+
 /* The hook's own namespace: whatever this test runs in, read from /proc. */
 static void test_current(void **state)
 {
@@ -106,9 +128,8 @@ static void test_current(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_initial_namespace),
-            cmocka_unit_test(test_rootless_namespaces),
-            cmocka_unit_test(test_malformed_maps),
+            cmocka_unit_test(test_initial_namespace), cmocka_unit_test(test_rootless_namespaces),
+            cmocka_unit_test(test_malformed_maps),    cmocka_unit_test(test_owner_trusted),
             cmocka_unit_test(test_current),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
