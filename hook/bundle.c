@@ -481,6 +481,12 @@ int bundle_add_hook(const char *bundle, const char *stage, const struct hook_ent
         if (!*added)
                 return 0;
         *added = false;
+        /* The hook reads config.json with the same cap: it must still fit. */
+        if (new_len > SPEC_MAX_BYTES)
+                return shm_error_set(err, EFBIG,
+                                     "bundle '%s': 'config.json' with the hook would be larger "
+                                     "than %u bytes",
+                                     bundle, SPEC_MAX_BYTES);
         if ((r = replace_config(dir_fd, &st, new_text, new_len, err)) < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
         *added = true;
