@@ -170,6 +170,7 @@ static void test_entry(void **state)
         assert_string_equal(out, "{\"hooks\":{\"prestart\":[{\"path\":\"/o\\\"k\",\"args\":[\"oci-"
                                  "shm-hook\",\"--policy\",\"/p q\",\"prestart\"],\"env\":["
                                  "\"PATH=/bin\"],\"timeout\":10}]}}");
+        free(out);
         assert_int_equal(
             bundle_config_add_hook("{}", 2, "prestart", &bad, &out, &out_len, &added, &err),
             -EINVAL);
@@ -206,34 +207,42 @@ static int temporaries(const char *dir)
         return n;
 }
 
-/* A config of almost 4 MiB with CRLF lines: written atomically, mode kept, bytes kept. */
+#define BIG_HEAD "{\r\n\"x\": \""
+#define BIG_TAIL "\",\r\n\"hooks\": {\"prestart\": [ ]}\r\n}\r\n"
+
+/*
+ * A config.json of `size` bytes, CRLF lines: a string of escapes that a
+ * re-encoder would change (lone surrogates, a pair, \t), then "hooks".
+ */
+static char *big_config(size_t size)
+{
+        const char piece[] = "ab\\\\\\ud800\\u0041\\t1e400";
+        size_t len = strlen(BIG_HEAD), fill = size - strlen(BIG_HEAD) - strlen(BIG_TAIL);
+        char *text = malloc(size + 1);
+
+        assert_non_null(text);
+        memcpy(text, BIG_HEAD, len);
+        for (; fill >= sizeof(piece) - 1; fill -= sizeof(piece) - 1, len += sizeof(piece) - 1)
+                memcpy(text + len, piece, sizeof(piece) - 1);
+        memset(text + len, 'y', fill);
+        memcpy(text + len + fill, BIG_TAIL, sizeof(BIG_TAIL));
+        assert_int_equal(strlen(text), size);
+        return text;
+}
+
+/* Almost 4 MiB: written atomically, mode kept, bytes kept; a second run changes nothing. */
 static void test_file_large(void **state)
 {
-        const char head[] = "{\r\n\"x\": \"",
-                   tail[] = "\",\r\n\"hooks\": {\"prestart\": [ ]}\r\n}\r\n";
-        const char piece[] = "ab\\\\\\ud800\\u0041\\t1e400";
         char *dir = unit_mkdtemp(), *path = unit_path(dir, "config.json");
-        _cleanup_free_ char *text = malloc(4u << 20), *got = NULL, *want = NULL;
+        size_t len = (4u << 20) - 256, got_len, again_len;
+        _cleanup_free_ char *text = big_config(len), *got = NULL, *again = NULL, *want = NULL;
         struct shm_error err = {0};
-        size_t len = 0, got_len;
         bool added = false;
-        int r;
         struct stat st;
 
         (void)state;
-        assert_non_null(text);
-        memcpy(text, head, sizeof(head) - 1);
-        len = sizeof(head) - 1;
-        while (len + sizeof(piece) + sizeof(tail) + 256 < (4u << 20)) {
-                memcpy(text + len, piece, sizeof(piece) - 1);
-                len += sizeof(piece) - 1;
-        }
-        memcpy(text + len, tail, sizeof(tail));
-        len += sizeof(tail) - 1;
-        assert_true(len > (4u << 20) - 256 - 64);
         unit_write_len(dir, "config.json", text, len);
         assert_int_equal(chmod(path, 0640), 0);
-
         assert_int_equal(bundle_add_hook(dir, "prestart", &hook, &added, &err), 0);
         assert_true(added);
         got = read_all(path, &got_len);
@@ -244,31 +253,33 @@ static void test_file_large(void **state)
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0640);
         assert_int_equal(temporaries(dir), 0);
-        /* A second run leaves the file alone. */
         assert_int_equal(bundle_add_hook(dir, "prestart", &hook, &added, &err), 0);
         assert_false(added);
-        free(got);
-        size_t again_len;
-        got = read_all(path, &again_len);
+        again = read_all(path, &again_len);
         assert_int_equal(again_len, got_len);
-        assert_memory_equal(got, want, again_len);
-        /* A file that would grow past the cap the hook reads with is refused. */
-        size_t tail_at = len - (sizeof(tail) - 1), ys = (4u << 20) - len - 20;
-        memcpy(text + tail_at, "\",\"y\":\"", 7);
-        memset(text + tail_at + 7, 'y', ys);
-        memcpy(text + tail_at + 7 + ys, tail, sizeof(tail) - 1);
-        len += 7 + ys;
-        assert_true(len <= (4u << 20) && len + strlen(E) > (4u << 20));
+        assert_memory_equal(again, want, again_len);
+        free(path);
+        unit_rm_rf(dir);
+}
+
+/* A file that would grow past the cap the hook reads with is refused, unchanged. */
+static void test_file_over_cap(void **state)
+{
+        char *dir = unit_mkdtemp(), *path = unit_path(dir, "config.json");
+        size_t len = (4u << 20) - 8, got_len;
+        _cleanup_free_ char *text = big_config(len), *got = NULL;
+        struct shm_error err = {0};
+        bool added = true;
+
+        (void)state;
         unit_write_len(dir, "config.json", text, len);
-        r = bundle_add_hook(dir, "prestart", &hook, &added, &err);
-        print_message("%s\n", err.message);
-        assert_int_equal(r, -EFBIG);
+        assert_int_equal(bundle_add_hook(dir, "prestart", &hook, &added, &err), -EFBIG);
         assert_contains(err.message, "with the hook would be larger than");
         assert_false(added);
-        free(got);
         got = read_all(path, &got_len);
         assert_int_equal(got_len, len);
         assert_memory_equal(got, text, len);
+        assert_int_equal(temporaries(dir), 0);
         free(path);
         unit_rm_rf(dir);
 }
@@ -315,9 +326,9 @@ static void test_file_refused(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_edits),        cmocka_unit_test(test_refusals),
-            cmocka_unit_test(test_entry),        cmocka_unit_test(test_file_large),
-            cmocka_unit_test(test_file_refused),
+            cmocka_unit_test(test_edits),         cmocka_unit_test(test_refusals),
+            cmocka_unit_test(test_entry),         cmocka_unit_test(test_file_large),
+            cmocka_unit_test(test_file_over_cap), cmocka_unit_test(test_file_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
