@@ -20,9 +20,9 @@
 #include <yajl/yajl_gen.h>
 
 #include "bundle.h"
-#include "runtime_args.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "runtime_args.h"
 
 #ifndef OCI_SHM_HOOK_VERSION
 #define OCI_SHM_HOOK_VERSION "0.0.0"
@@ -114,8 +114,10 @@ static void usage(void)
                "An OCI runtime shim for Docker (daemon.json \"runtimes\") and containerd\n"
                "(runc options BinaryName). On 'create' it adds oci-shm-hook as a prestart hook to\n"
                "the bundle's config.json (from --bundle/-b, else the current directory), once,\n"
-               "then runs the real runtime with the same arguments. Every other command is\n"
-               "passed to the real runtime untouched.\n"
+               "inserting it into the file's text, then runs the real runtime with the same\n"
+               "arguments. Every other command is passed to the real runtime untouched.\n"
+               "The arguments are read as runc and as crun read them; a list that neither\n"
+               "can read, or that they would read as different bundles, is refused.\n"
                "\n"
                "Environment:\n"
                "  OCI_SHM_RUNTIME      the real runtime: a path, or a name looked up in PATH\n"
@@ -129,7 +131,7 @@ static void usage(void)
                "  -h, --help       show this help (before any command)\n"
                "  -v, --version    show this program's and the real runtime's versions\n"
                "\n"
-               "See oci-shm-hook(8).\n");
+               "See oci-shm-runtime(8) and oci-shm-hook(8).\n");
 }
 
 static bool is_executable_file(const char *path)
@@ -239,16 +241,16 @@ int main(int argc, char **argv)
         char runtime[PATH_MAX];
         struct runtime_args args;
         struct shm_error err = {0};
+        int r;
 
         if (argc < 1)
                 return die("no arguments");
-        if (runtime_args_parse(argc, argv, &args, &err) < 0) {
-                runtime_log = args.log;
-                runtime_log_json = args.log_json;
-                return die("%s", err.message);
-        }
+        r = runtime_args_parse(argc, argv, &args, &err);
+        /* Filled even when the arguments are refused: the engine reads that log. */
         runtime_log = args.log;
         runtime_log_json = args.log_json;
+        if (r < 0)
+                return die("%s", err.message);
         if (!args.command && args.help && !args.version) {
                 usage();
                 return EXIT_SUCCESS;
