@@ -232,6 +232,23 @@ static size_t skip_value(const char *t, size_t i)
         return i;
 }
 
+/*
+ * yajl takes a vertical tab or a form feed as white space; JSON, runc and
+ * this scanner do not.
+ */
+static int check_white_space(const char *t, size_t len, struct shm_error *err)
+{
+        for (size_t i = 0; i < len; i++) {
+                if (t[i] == '"')
+                        i = skip_string(t, i) - 1;
+                else if (t[i] == '\v' || t[i] == '\f')
+                        return shm_error_set(err, EINVAL,
+                                             "config.json is not valid JSON: a %s at offset %zu",
+                                             t[i] == '\v' ? "vertical tab" : "form feed", i);
+        }
+        return 0;
+}
+
 struct member {
         size_t value, end; /* where the value begins, and just past it */
 };
@@ -375,6 +392,7 @@ int bundle_config_add_hook(const char *buf, size_t len, const char *stage,
         *out_len = 0;
         *added = false;
         if ((r = json_parse_object(buf, len, "config.json", &root, err)) < 0 ||
+            (r = check_white_space(buf, len, err)) < 0 ||
             (r = check_hooks(root, stage, hook->path, &present, err)) < 0)
                 return r;
         if (present)

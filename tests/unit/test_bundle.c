@@ -50,8 +50,10 @@ static const struct edit_case edits[] = {
      "\"d\":{\"k\":1,\"k\":[2,{\"k\":3,\"k\":3}]},\"big\":123456789012345678901234567890," NEW "}"},
     {"{\"a{[\\\"\":\"]}\\\\\",\"hooks\":{\"poststop\":[[\"]\"],\"\\\"}\"]}}",
      "{\"a{[\\\"\":\"]}\\\\\",\"hooks\":{\"poststop\":[[\"]\"],\"\\\"}\"],\"prestart\":[" E "]}}"},
-    {"{\"hooks\":{\"prestart\":[[\"[\"],{\"]\":\"}\"}]},\"e\":\"caf\xc3\xa9 \\t\"}",
-     "{\"hooks\":{\"prestart\":[[\"[\"],{\"]\":\"}\"}," E "]},\"e\":\"caf\xc3\xa9 \\t\"}"},
+    {"{\"v\":\"\\f\\u000b\",\"hooks\":{\"prestart\":[[\"[\"],{\"]\":\"}\"}]},\"e\":\"caf\xc3\xa9 "
+     "\\t\"}",
+     "{\"v\":\"\\f\\u000b\",\"hooks\":{\"prestart\":[[\"[\"],{\"]\":\"}\"}," E
+     "]},\"e\":\"caf\xc3\xa9 \\t\"}"},
     /* The hook already there, in any stage: nothing is written. */
     {"{\"hooks\":{\"prestart\":[{\"path\":\"/h\"}]}}", NULL},
     {"{\"hooks\":{\"createRuntime\":[{\"path\":\"/h\",\"args\":[\"x\"]}],\"prestart\":null}}",
@@ -129,6 +131,9 @@ static const struct refusal refusals[] = {
     {"{\"a\":\"\xff\"}", "not valid JSON"},
     {"{\"a\":1,}", "not valid JSON"},
     {"", "not valid JSON"},
+    /* yajl takes these as white space, JSON and runc do not. */
+    {"{\"hooks\":{\"prestart\":\vnull}}", "vertical tab at offset 21"},
+    {"{\f\"a\":1}", "form feed at offset 1"},
 };
 
 static void test_refusals(void **state)
