@@ -33,7 +33,11 @@ struct opt {
         char short_name;  /* argp only */
         enum opt_kind kind;
         enum opt_role role;
-        int key; /* argp: prefixes that match entries of one key are not ambiguous */
+        /*
+         * argp: prefixes that match entries of one key are not ambiguous.
+         * runc: the names of one flag (urfave/cli refuses two of them).
+         */
+        int key;
 };
 
 /* runc 1.1.5 (`runc --help`, `runc create --help`); urfave/cli adds help and version. */
@@ -45,25 +49,28 @@ static const struct opt runc_global[] = {
     {"criu", 0, OPT_VALUE, ROLE_NONE, 0},
     {"systemd-cgroup", 0, OPT_BOOL, ROLE_NONE, 0},
     {"rootless", 0, OPT_VALUE, ROLE_NONE, 0},
-    {"help", 0, OPT_BOOL, ROLE_HELP, 0},
-    {"h", 0, OPT_BOOL, ROLE_HELP, 0},
-    {"version", 0, OPT_BOOL, ROLE_VERSION, 0},
-    {"v", 0, OPT_BOOL, ROLE_VERSION, 0},
+    {"help", 0, OPT_BOOL, ROLE_HELP, 1},
+    {"h", 0, OPT_BOOL, ROLE_HELP, 1},
+    {"version", 0, OPT_BOOL, ROLE_VERSION, 2},
+    {"v", 0, OPT_BOOL, ROLE_VERSION, 2},
     {NULL, 0, 0, 0, 0},
 };
 
 static const struct opt runc_create[] = {
-    {"bundle", 0, OPT_VALUE, ROLE_BUNDLE, 0},
-    {"b", 0, OPT_VALUE, ROLE_BUNDLE, 0},
+    {"bundle", 0, OPT_VALUE, ROLE_BUNDLE, 1},
+    {"b", 0, OPT_VALUE, ROLE_BUNDLE, 1},
     {"console-socket", 0, OPT_VALUE, ROLE_NONE, 0},
     {"pid-file", 0, OPT_VALUE, ROLE_NONE, 0},
     {"no-pivot", 0, OPT_BOOL, ROLE_NONE, 0},
     {"no-new-keyring", 0, OPT_BOOL, ROLE_NONE, 0},
     {"preserve-fds", 0, OPT_VALUE, ROLE_UINT, 0},
-    {"help", 0, OPT_BOOL, ROLE_HELP, 0},
-    {"h", 0, OPT_BOOL, ROLE_HELP, 0},
+    {"help", 0, OPT_BOOL, ROLE_HELP, 2},
+    {"h", 0, OPT_BOOL, ROLE_HELP, 2},
     {NULL, 0, 0, 0, 0},
 };
+
+/* urfave_check_forms() keeps a bit per entry. */
+_Static_assert(ARRAY_SIZE(runc_global) <= 64 && ARRAY_SIZE(runc_create) <= 64, "tables too long");
 
 /*
  * crun 1.8.1 (`crun --help`, `crun create --help`), with argp's own --help,
@@ -199,7 +206,7 @@ static const struct opt *go_lookup(const struct opt *table, const char *name, si
  * *i past a "--"), -1 on an error.
  */
 static int go_parse_one(struct reading *r, const struct opt *table, char *const *args, int n,
-                        int *i)
+                        int *i, unsigned long *seen)
 {
         const char *s = args[*i], *name, *eq, *value = NULL;
         int minuses = 1, on = 1;
@@ -221,6 +228,7 @@ static int go_parse_one(struct reading *r, const struct opt *table, char *const 
         if (!o)
                 return reading_fail(r, "flag provided but not defined: -%.*s",
                                     (int)(eq ? eq - name : (long)strlen(name)), name);
+        *seen |= 1ul << (o - table);
         if (eq)
                 value = eq + 1;
         if (o->kind == OPT_BOOL && value && (on = go_parse_bool(value)) < 0)
@@ -234,12 +242,28 @@ static int go_parse_one(struct reading *r, const struct opt *table, char *const 
         return apply(r, o, s, value, on) < 0 ? -1 : 1;
 }
 
+/* urfave/cli's normalizeFlags: "Cannot use two forms of the same flag" (-b and --bundle). */
+static bool urfave_check_forms(struct reading *r, const struct opt *table, unsigned long seen)
+{
+        for (const struct opt *a = table; !table_end(a); a++)
+                for (const struct opt *b = a + 1; !table_end(b); b++)
+                        if (a->key && a->key == b->key && (seen >> (a - table) & 1) &&
+                            (seen >> (b - table) & 1))
+                                return reading_fail(r,
+                                                    "Cannot use two forms of the same flag: "
+                                                    "%s %s",
+                                                    b->name, a->name) == 0;
+        return true;
+}
+
 /* Go's FlagSet.Parse over args[*i..n): *i ends at the first positional argument. */
 static bool go_parse(struct reading *r, const struct opt *table, char *const *args, int n, int *i)
 {
-        while (*i < n && go_parse_one(r, table, args, n, i) > 0)
+        unsigned long seen = 0;
+
+        while (*i < n && go_parse_one(r, table, args, n, i, &seen) > 0)
                 ;
-        return r->ok;
+        return r->ok && urfave_check_forms(r, table, seen);
 }
 
 /* urfave/cli's argIsFlag: "-x", "--x" or "-x=v", "--x=v" with x a flag of the command. */

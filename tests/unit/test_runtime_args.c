@@ -66,6 +66,10 @@ static const struct args_case cases[] = {
     {{"--help", "create", "--bundle", "/b", "id"}, 0, NULL, NULL},
     {{"--version", "create", "--bundle", "/b", "id"}, 0, NULL, NULL},
     {{"-v"}, 0, NULL, NULL},
+    /* urfave/cli refuses two forms of one flag; crun takes the last. */
+    {{"create", "-b", "/a", "--bundle", "/b", "id"}, 0, "/b", NULL},
+    {{"create", "-bundle=/a", "-", "-b", "-b=/a"}, -EINVAL, NULL, "two forms"},
+    {{"-root", "/r", "create", "--help", "-h", "id"}, -EINVAL, NULL, "two forms"},
     /* crun's --config: config.json is not what runs. */
     {{"create", "--config", "/c.json", "--bundle", "/b", "id"}, 0, NULL, NULL},
     {{"create", "-fx", "-b", "/b", "id"}, 0, NULL, NULL},
