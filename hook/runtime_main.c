@@ -22,6 +22,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "runtime_args.h"
 
 #ifndef OCI_SHM_HOOK_VERSION
 #define OCI_SHM_HOOK_VERSION "0.0.0"
@@ -88,7 +89,10 @@ static void log_error(const char *message)
 
 static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* One line on stderr and in the runtime's log (the engine shows it), exit status 1. */
+/*
+ * One line on stderr and in the runtime's log (the engine shows it), exit
+ * status 1. Only main() calls it: the helpers fill a struct shm_error.
+ */
 static int die(const char *fmt, ...)
 {
         char message[2048];
@@ -110,8 +114,10 @@ static void usage(void)
                "An OCI runtime shim for Docker (daemon.json \"runtimes\") and containerd\n"
                "(runc options BinaryName). On 'create' it adds oci-shm-hook as a prestart hook to\n"
                "the bundle's config.json (from --bundle/-b, else the current directory), once,\n"
-               "then runs the real runtime with the same arguments. Every other command is\n"
-               "passed to the real runtime untouched.\n"
+               "inserting it into the file's text, then runs the real runtime with the same\n"
+               "arguments. Every other command is passed to the real runtime untouched.\n"
+               "The arguments are read as runc and as crun read them; a list that neither\n"
+               "can read, or that they would read as different bundles, is refused.\n"
                "\n"
                "Environment:\n"
                "  OCI_SHM_RUNTIME      the real runtime: a path, or a name looked up in PATH\n"
@@ -125,118 +131,7 @@ static void usage(void)
                "  -h, --help       show this help (before any command)\n"
                "  -v, --version    show this program's and the real runtime's versions\n"
                "\n"
-               "See oci-shm-hook(8).\n");
-}
-
-/* The option's name without its one or two dashes and "=value"; sets *has_value. */
-static bool option_is(const char *arg, const char *const *names, bool *has_value)
-{
-        const char *name = arg + 1;
-        if (*name == '-')
-                name++;
-        size_t len = strcspn(name, "=");
-        for (size_t i = 0; names[i]; i++) {
-                if (strlen(names[i]) == len && memcmp(name, names[i], len) == 0) {
-                        if (has_value)
-                                *has_value = name[len] == '=';
-                        return true;
-                }
-        }
-        return false;
-}
-
-static bool is_option(const char *arg)
-{
-        return arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0;
-}
-
-/*
- * Global options of runc (urfave/cli) and crun (argp) that take a value as
- * the next argument. Go's flag package accepts -name and --name, and
- * -name=value; boolean flags never take the next argument.
- */
-static const char *const global_value_options[] = {
-    "root", "log", "log-format", "criu", "rootless", "log-level", "cgroup-manager", NULL};
-static const char *const log_options[] = {"log", NULL};
-static const char *const log_format_options[] = {"log-format", NULL};
-static const char *const create_value_options[] = {"console-socket", "pid-file", "preserve-fds",
-                                                   NULL};
-static const char *const bundle_options[] = {"bundle", "b", NULL};
-static const char *const config_options[] = {"config", "f", NULL};
-static const char *const help_options[] = {"help", "h", NULL};
-static const char *const version_options[] = {"version", "v", NULL};
-
-struct invocation {
-        int command;        /* index in argv, or 0 when none */
-        bool help, version; /* global --help / --version before the command */
-        const char *bundle; /* create: the last --bundle value; NULL: the current directory */
-        bool create_help;   /* create --help: nothing to change */
-        bool other_config;  /* create --config FILE (crun): config.json is not what runs */
-};
-
-static int parse_invocation(int argc, char **argv, struct invocation *inv)
-{
-        int i;
-        bool has_value;
-
-        *inv = (struct invocation){0};
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--") == 0) {
-                        i++;
-                        break;
-                }
-                if (!is_option(a))
-                        break;
-                if (option_is(a, global_value_options, &has_value)) {
-                        const char *value = has_value      ? strchr(a, '=') + 1
-                                            : i + 1 < argc ? argv[i + 1]
-                                                           : NULL;
-                        if (option_is(a, log_options, NULL))
-                                runtime_log = value;
-                        else if (option_is(a, log_format_options, NULL))
-                                runtime_log_json = value && strcmp(value, "json") == 0;
-                        if (!has_value)
-                                i++;
-                } else if (option_is(a, help_options, NULL)) {
-                        inv->help = true;
-                } else if (option_is(a, version_options, NULL)) {
-                        inv->version = true;
-                }
-        }
-        if (i >= argc)
-                return 0;
-        inv->command = i;
-        if (strcmp(argv[i], "create") != 0)
-                return 0;
-
-        /* urfave/cli reorders flags placed after the container id: scan them all, up to "--". */
-        for (i = inv->command + 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--") == 0)
-                        break;
-                if (!is_option(a))
-                        continue;
-                if (option_is(a, bundle_options, &has_value)) {
-                        if (has_value) {
-                                inv->bundle = strchr(a, '=') + 1;
-                        } else if (i + 1 < argc) {
-                                inv->bundle = argv[++i];
-                        } else {
-                                return die("option '%s' of create needs a value", a);
-                        }
-                } else if (option_is(a, create_value_options, &has_value)) {
-                        if (!has_value)
-                                i++;
-                } else if (option_is(a, config_options, &has_value)) {
-                        inv->other_config = true;
-                        if (!has_value)
-                                i++;
-                } else if (option_is(a, help_options, NULL)) {
-                        inv->create_help = true;
-                }
-        }
-        return 0;
+               "See oci-shm-runtime(8) and oci-shm-hook(8).\n");
 }
 
 static bool is_executable_file(const char *path)
@@ -246,7 +141,7 @@ static bool is_executable_file(const char *path)
 }
 
 /* The real runtime: OCI_SHM_RUNTIME or "runc", a name searched in PATH, never this shim. */
-static int find_runtime(char *out, size_t size)
+static int find_runtime(char *out, size_t size, struct shm_error *err)
 {
         const char *name = secure_getenv("OCI_SHM_RUNTIME");
         const char *from = "OCI_SHM_RUNTIME";
@@ -257,12 +152,15 @@ static int find_runtime(char *out, size_t size)
         }
         if (strchr(name, '/')) {
                 if (!is_executable_file(name))
-                        return die("%s '%s' is not an executable file", from, name);
+                        return shm_error_set(err, ENOENT, "%s '%s' is not an executable file", from,
+                                             name);
                 if (same_file(name, "/proc/self/exe"))
-                        return die("%s '%s' is " PROGRAM " itself; point it at the real runtime",
-                                   from, name);
+                        return shm_error_set(err, ELOOP,
+                                             "%s '%s' is " PROGRAM
+                                             " itself; point it at the real runtime",
+                                             from, name);
                 if ((size_t)snprintf(out, size, "%s", name) >= size)
-                        return die("%s '%s' is too long", from, name);
+                        return shm_error_set(err, ENAMETOOLONG, "%s '%s' is too long", from, name);
                 return 0;
         }
 
@@ -279,11 +177,13 @@ static int find_runtime(char *out, size_t size)
                         break;
                 p += len + 1;
         }
-        return die("%s '%s' is not in PATH; set OCI_SHM_RUNTIME to the real runtime", from, name);
+        return shm_error_set(err, ENOENT,
+                             "%s '%s' is not in PATH; set OCI_SHM_RUNTIME to the real runtime",
+                             from, name);
 }
 
 /* oci-shm-hook beside this program, else the installed one. */
-static int find_hook(char *out, size_t size)
+static int find_hook(char *out, size_t size, struct shm_error *err)
 {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -302,68 +202,71 @@ static int find_hook(char *out, size_t size)
                 snprintf(out, size, "%s", OCI_SHM_HOOK_INSTALLED_PATH);
                 return 0;
         }
-        return die("oci-shm-hook is neither beside " PROGRAM " nor at '%s'",
-                   OCI_SHM_HOOK_INSTALLED_PATH);
+        return shm_error_set(err, ENOENT, "oci-shm-hook is neither beside " PROGRAM " nor at '%s'",
+                             OCI_SHM_HOOK_INSTALLED_PATH);
 }
 
-static int add_hook(const struct invocation *inv)
+/* Add the hook entry to <bundle>/config.json, once. */
+static int add_hook(const char *bundle, struct shm_error *err)
 {
         char hook_path[PATH_MAX];
         struct hook_entry entry = {
             .env = {"PATH=" DEFAULT_PATH, NULL},
             .timeout = HOOK_TIMEOUT,
         };
-        struct shm_error err = {0};
         const char *policy = secure_getenv("OCI_SHM_HOOK_POLICY");
-        const char *bundle = inv->bundle && *inv->bundle ? inv->bundle : ".";
         size_t n = 0;
         bool added;
+        int r;
 
-        if (find_hook(hook_path, sizeof(hook_path)) != 0)
-                return EXIT_FAILURE;
+        if ((r = find_hook(hook_path, sizeof(hook_path), err)) < 0)
+                return r;
         entry.path = hook_path;
         entry.args[n++] = "oci-shm-hook";
         if (policy && *policy) {
                 if (policy[0] != '/')
-                        return die("OCI_SHM_HOOK_POLICY '%s' is not an absolute path", policy);
+                        return shm_error_set(err, EINVAL,
+                                             "OCI_SHM_HOOK_POLICY '%s' is not an absolute path",
+                                             policy);
                 entry.args[n++] = "--policy";
                 entry.args[n++] = policy;
         }
         entry.args[n++] = HOOK_STAGE;
         entry.args[n] = NULL;
-
-        if (bundle_add_hook(bundle, HOOK_STAGE, &entry, &added, &err) < 0)
-                return die("%s", err.message);
-        return 0;
+        return bundle_add_hook(bundle, HOOK_STAGE, &entry, &added, err);
 }
 
 int main(int argc, char **argv)
 {
         char runtime[PATH_MAX];
-        struct invocation inv;
+        struct runtime_args args;
+        struct shm_error err = {0};
+        int r;
 
         if (argc < 1)
                 return die("no arguments");
-        if (parse_invocation(argc, argv, &inv) != 0)
-                return EXIT_FAILURE;
-        if (!inv.command && inv.help) {
+        r = runtime_args_parse(argc, argv, &args, &err);
+        /* Filled even when the arguments are refused: the engine reads that log. */
+        runtime_log = args.log;
+        runtime_log_json = args.log_json;
+        if (r < 0)
+                return die("%s", err.message);
+        if (!args.command && args.help && !args.version) {
                 usage();
                 return EXIT_SUCCESS;
         }
-        if (!inv.command && inv.version) {
+        if (!args.command && args.version) {
                 /* No "version" word here: engines parse the runtime's own lines below. */
                 printf(PROGRAM " " OCI_SHM_HOOK_VERSION "\n");
                 fflush(stdout);
         }
-        if (find_runtime(runtime, sizeof(runtime)) != 0)
-                return EXIT_FAILURE;
-        if (inv.command && strcmp(argv[inv.command], "create") == 0 && !inv.create_help) {
-                if (inv.other_config)
-                        fprintf(stderr, PROGRAM ": warning: create --config: the bundle's "
-                                                "config.json is not used; no hook added\n");
-                else if (add_hook(&inv) != 0)
-                        return EXIT_FAILURE;
-        }
+        if (find_runtime(runtime, sizeof(runtime), &err) < 0)
+                return die("%s", err.message);
+        if (args.other_config)
+                fprintf(stderr, PROGRAM ": warning: create --config: the bundle's "
+                                        "config.json is not used; no hook added\n");
+        else if (args.edit && add_hook(args.bundle, &err) < 0)
+                return die("%s", err.message);
         argv[0] = runtime;
         execv(runtime, argv);
         return die("cannot run the real runtime '%s': %s", runtime, strerror(errno));

@@ -75,8 +75,9 @@ expect_added() {
         expect_eq "$what: one prestart hook in config.json" "$(hooks_of "$bundle")" 1
 }
 
-# Every argument form of --bundle that runc (Go's flag package) accepts.
-for form in "--bundle B" "--bundle=B" "-b B" "-b=B" "-bundle B" "--b B"; do
+# Every argument form of --bundle that runc (urfave/cli over Go's flag
+# package) or crun (argp) accepts and both would read as B.
+for form in "--bundle B" "--bundle=B" "-b B" "-bB" "-bundle B" "--b B" "--bund B" "--bu=B"; do
         b=$(new_bundle)
         read -ra args <<<"${form//B/$b}"
         shim create "${args[@]}" --pid-file "$WORK/pid" engines-id
@@ -161,10 +162,15 @@ b=$(new_bundle '{"ociVersion":"1.0.2","hooks":null}')
 shim create --bundle "$b" engines-id
 expect_added "\"hooks\": null" "$b"
 
-# Every other field and number is kept exactly as written.
+# Every other byte is kept exactly as written: the output is the input with
+# the entry inserted.
+ENTRY="{\"path\":\"$HOOK_BESIDE\",\"args\":[\"oci-shm-hook\",\"prestart\"],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],\"timeout\":10}"
 b=$(new_bundle)
 chmod 640 "$b/config.json"
 shim create --bundle "$b" engines-id
+printf '%s,"hooks":{"prestart":[%s]}}\n' "${CONFIG%\}}" "$ENTRY" >"$WORK/want.json"
+expect_eq "the output is the input with the hook inserted, byte for byte" \
+        "$(same_file "$b/config.json" "$WORK/want.json")" same
 for text in 9223372036854775807 123456789012345678901234567890 1.5e300 -0.0 \
         0.1000000000000000055511151231257827 '"swap":-1' '"x-null":null' '"x-empty":{}' \
         '"x-arr":[]'; do
@@ -200,7 +206,7 @@ cp "$b/real.json" "$WORK/orig.json"
 shim --log "$WORK/err.json" --log-format json create --bundle "$b" engines-id
 expect_eq "symlinked config.json: exit status" "$STATUS" 1
 expect_contains "symlinked config.json: message" "$ERR" \
-        "oci-shm-runtime: error: '$b/config.json' is a symbolic link"
+        "oci-shm-runtime: error: bundle '$b': 'config.json' is a symbolic link"
 expect_eq "symlinked config.json: one line on stderr" "$(wc -l <<<"$ERR")" 1
 expect_eq "symlinked config.json: the runtime did not run" "$(ran)" no
 expect_eq "symlinked config.json: its target is untouched" \
@@ -229,6 +235,122 @@ expect_eq "a missing bundle: exit status" "$STATUS" 1
 expect_eq "a missing bundle: the runtime did not run" "$(ran)" no
 shim create engines-id --bundle
 expect_eq "create --bundle without a value: exit status" "$STATUS" 1
+
+# Argument lists the shim cannot read as runc or crun would, or that they
+# would read as different bundles: refused, the runtime never runs, and the
+# current directory's config.json is never the one edited.
+cwd_bundle=$(new_bundle)
+cp "$cwd_bundle/config.json" "$WORK/orig.json"
+b=$(new_bundle)
+for form in "create -b=B engines-id" "create -bundle=B engines-id" \
+        "create --bundle B --unknown engines-id" "create --co B engines-id" \
+        "create --bundle B id1 id2" "create --no-pivot engines-id --bundle B" \
+        "create -- --bundle B engines-id" "--bogus create --bundle B engines-id" \
+        "--root R create --root R --bundle B engines-id" "create --bundle= engines-id" \
+        "create"; do
+        read -ra args <<<"${form//B/$b}"
+        shim_in "$cwd_bundle" "${args[@]}"
+        expect_eq "'$form': exit status" "$STATUS" 1
+        expect_contains "'$form': message" "$ERR" "oci-shm-runtime: error: "
+        expect_eq "'$form': one line on stderr" "$(wc -l <<<"$ERR")" 1
+        expect_eq "'$form': the runtime did not run" "$(ran)" no
+        expect_eq "'$form': ./config.json untouched" \
+                "$(same_file "$cwd_bundle/config.json" "$WORK/orig.json")" same
+        expect_eq "'$form': the named bundle untouched" \
+                "$(same_file "$b/config.json" "$WORK/orig.json")" same
+done
+shim_in "$cwd_bundle" create -b="$b" engines-id
+expect_contains "-b=DIR: the message names both readings" "$ERR" \
+        "runc: bundle '$b', crun: bundle '=$b'"
+shim_in "$cwd_bundle" --log "$WORK/refused.log" --log-format json create --bundle "$b" --x id
+expect_contains "a refused argument list is logged to the runtime's --log" \
+        "$(jq -r 'select(.level == "error") | .msg' "$WORK/refused.log")" "refusing to guess"
+
+# Hostile config.json text: byte for byte, the input with the entry inserted.
+hostile_case() {
+        local what=$1 in=$2 want=$3
+        b=$(mktemp -d "$WORK/bundle.XXXXXX")
+        printf '%s' "$in" >"$b/config.json"
+        printf '%s' "$want" >"$WORK/want.json"
+        shim create --bundle "$b" engines-id
+        expect_eq "$what: exit status" "$STATUS" 0
+        expect_eq "$what: byte for byte" "$(same_file "$b/config.json" "$WORK/want.json")" same
+}
+H='"hooks":{"prestart":['"$ENTRY"']}'
+hostile_case "lone surrogates, 1e400, -0" \
+        '{"a":"\ud800lone","b":"\ud800\u0041","c":1e400,"d":-0,"e":-0.0E-0}' \
+        '{"a":"\ud800lone","b":"\ud800\u0041","c":1e400,"d":-0,"e":-0.0E-0,'"$H"'}'
+hostile_case "duplicate nested keys, key order" \
+        '{"z":{"k":1,"k":2},"hooks":{"poststop":[{"path":"/x","x":{"k":1,"k":1}}]},"a":0}' \
+        '{"z":{"k":1,"k":2},"hooks":{"poststop":[{"path":"/x","x":{"k":1,"k":1}}],"prestart":['"$ENTRY"']},"a":0}'
+hostile_case "CRLF and odd white space" \
+        $'{\r\n\t"hooks" :\t{ "prestart" : [\r\n {"path":"/bin/true"} \r\n ] }\r\n}\r\n' \
+        $'{\r\n\t"hooks" :\t{ "prestart" : [\r\n {"path":"/bin/true"},'"$ENTRY"$' \r\n ] }\r\n}\r\n'
+hostile_case "an empty stage array" '{"hooks":{"prestart":[]}}' '{"hooks":{"prestart":['"$ENTRY"']}}'
+for key in Hooks HOOKS 'hoo\u212As' 'hook\u017f'; do
+        b=$(new_bundle "{\"$key\":{},\"a\":1}")
+        cp "$b/config.json" "$WORK/orig.json"
+        shim create --bundle "$b" engines-id
+        expect_eq "top-level key '$key': exit status" "$STATUS" 1
+        expect_contains "top-level key '$key': message" "$ERR" "which runc reads as 'hooks'"
+        expect_eq "top-level key '$key': unchanged" "$(same_file "$b/config.json" "$WORK/orig.json")" same
+done
+for bad in '{"hooks":{},"hooks":{}}' '{"hooks":{"prestart":[],"prestart":[]}}' \
+        '{"hooks":{"Prestart":[]}}'; do
+        b=$(new_bundle "$bad")
+        shim create --bundle "$b" engines-id
+        expect_eq "config.json '$bad': exit status" "$STATUS" 1
+        expect_contains "config.json '$bad': message names the key" "$ERR" "key '"
+        expect_eq "config.json '$bad': the runtime did not run" "$(ran)" no
+done
+# A 4 MiB config.json (the cap) with CRLF lines.
+b=$(mktemp -d "$WORK/bundle.XXXXXX")
+{
+        printf '{\r\n"x":"'
+        head -c $(((4 << 20) - 400)) /dev/zero | tr '\0' 'a'
+        printf '",\r\n"hooks":{"prestart":[]}\r\n}\r\n'
+} >"$b/config.json"
+sed "s|\"prestart\":\[\]|\"prestart\":[$ENTRY]|" "$b/config.json" >"$WORK/want.json"
+shim create --bundle "$b" engines-id
+expect_eq "a 4 MiB config.json: exit status" "$STATUS" 0
+expect_eq "a 4 MiB config.json: byte for byte" "$(same_file "$b/config.json" "$WORK/want.json")" same
+
+# Through real runc: a hostile config.json edited by the shim still starts,
+# the hook sizes /dev/shm, and the file is the input with the entry inserted.
+if [ "$(id -u)" = 0 ] && command -v runc >/dev/null; then
+        b=$WORK/real
+        make_bundle "$b"
+        set_annotation "$b" io.kubernetes.cri.image-name docker.io/selenium/standalone-chrome:4.10
+        # Added as text: jq would re-encode these.
+        {
+                printf '{"x-lone":"\\ud800lone","x-pair":"\\ud800\\u0041","x-big":1e400,"x-negzero":-0,\r\n'
+                tail -n +2 "$b/config.json"
+        } >"$WORK/hostile.json"
+        mv "$WORK/hostile.json" "$b/config.json"
+        cp "$b/config.json" "$WORK/orig.json"
+        id=$(new_id)
+        STATUS=0
+        OCI_SHM_RUNTIME=$(command -v runc) OCI_SHM_HOOK_POLICY=$POLICY "$SHIM" --root /run/runc \
+                --log "$WORK/runc.log" --log-format json create -b "$b" "$id" \
+                </dev/null >"$WORK/real.out" 2>&1 || STATUS=$?
+        expect_eq "real runc: create through the shim" "$STATUS" 0
+        runc start "$id" || fail "real runc: start"
+        for _ in $(seq 100); do
+                [ "$(runc state "$id" 2>/dev/null | jq -r .status)" = stopped ] && break
+                sleep 0.1
+        done
+        runc delete -f "$id" || true
+        expect_eq "real runc: the hook sized /dev/shm" "$(shm_kb "$(cat "$WORK/real.out")")" "$KB_2G"
+        {
+                head -c -3 "$WORK/orig.json"
+                printf ',"hooks":{"prestart":[{"path":"%s","args":["oci-shm-hook","--policy","%s","prestart"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"timeout":10}]}\n}\n' \
+                        "$HOOK_BESIDE" "$POLICY"
+        } >"$WORK/want.json"
+        expect_eq "real runc: config.json is the input with the entry inserted" \
+                "$(same_file "$b/config.json" "$WORK/want.json")" same
+        expect_contains "real runc: the lone surrogate is still escaped" "$(head -n1 "$b/config.json")" \
+                '"x-lone":"\ud800lone"'
+fi
 
 # The real runtime: OCI_SHM_RUNTIME, else runc in PATH, never the shim itself.
 b=$(new_bundle)
