@@ -486,13 +486,13 @@ int bundle_add_hook(const char *bundle, const char *stage, const struct hook_ent
         if (dir_fd < 0)
                 return shm_error_set(err, errno, "cannot open bundle '%s': %s", bundle,
                                      strerror(errno));
-        fd = open_regular_file(dir_fd, "config.json", SPEC_MAX_BYTES, err);
+        fd = open_regular_file(dir_fd, "config.json", BUNDLE_MAX_BYTES, err);
         if (fd < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
         if (fstat(fd, &st) < 0)
                 return shm_error_set(err, errno, "bundle '%s': cannot stat 'config.json': %s",
                                      bundle, strerror(errno));
-        if ((r = read_fd_bounded(fd, SPEC_MAX_BYTES, "'config.json'", &text, &len, err)) < 0 ||
+        if ((r = read_fd_bounded(fd, BUNDLE_MAX_BYTES, "'config.json'", &text, &len, err)) < 0 ||
             (r = bundle_config_add_hook(text, len, stage, hook, &new_text, &new_len, added, err)) <
                 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
@@ -500,11 +500,11 @@ int bundle_add_hook(const char *bundle, const char *stage, const struct hook_ent
                 return 0;
         *added = false;
         /* The hook reads config.json with the same cap: it must still fit. */
-        if (new_len > SPEC_MAX_BYTES)
+        if (new_len > BUNDLE_MAX_BYTES)
                 return shm_error_set(err, EFBIG,
                                      "bundle '%s': 'config.json' with the hook would be larger "
                                      "than %u bytes",
-                                     bundle, SPEC_MAX_BYTES);
+                                     bundle, BUNDLE_MAX_BYTES);
         if ((r = replace_config(dir_fd, &st, new_text, new_len, err)) < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
         *added = true;

@@ -13,6 +13,13 @@
 #include "error.h"
 
 #define BUNDLE_MAX_HOOK_ARGS 16
+/*
+ * The shim holds config.json in memory to edit it: Docker's and containerd's
+ * configs are tens of kilobytes (Docker passes no annotations before 24), so
+ * a larger one is refused rather than copied. The hook reads up to
+ * SPEC_MAX_BYTES by streaming.
+ */
+#define BUNDLE_MAX_BYTES (4u << 20)
 
 struct hook_entry {
         const char *path;
