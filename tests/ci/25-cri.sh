@@ -90,6 +90,7 @@ if containerd_start "$A/config.toml" "$SOCK" "$A/containerd.log"; then
         pass "containerd started (pid $CONTAINERD_PID): $("$CRI_PY" "$CRI_DIR/cri.py" --address "$SOCK" version)"
         cri_import "$SOCK" "$IMAGES"
         timing "containerd up, images imported"
+        # shellcheck disable=SC2086 # CRI_CASES: case names, split on purpose
         if "$CRI_PY" "$CRI_DIR/test_pods.py" --address "$SOCK" --state "$A/state" --policy "$POLICY" \
                 --work "$A" --hook "$HOOK" ${LOG:+--log "$LOG"} ${CRI_CASES:-}; then
                 pass "CRI pod cases"
@@ -104,5 +105,120 @@ else
         fail "containerd did not start"
 fi
 timing "CRI pods"
+
+
+# ---- B. install-node.sh against a node whose containerd really runs ----
+# The node: its /etc and /usr/libexec under $NODE. Its containerd runs in a
+# mount namespace where $NODE/etc and $NODE/usr/libexec are laid over /etc and
+# /usr/libexec (read-only overlays, remade at every start), so containerd,
+# runc and the hook see the node's files at the node's paths, as on a real
+# node: /etc/containerd/config.toml, the base spec the installer writes,
+# /usr/libexec/oci/hooks.d/oci-shm-hook and /etc/oci-shm-hook/policy.conf.
+# Mounts made in there never reach the host (slave propagation) and go away
+# with the namespace's last process.
+echo "--- install-node.sh against a live containerd"
+NODE=$WORK/node
+NSOCK=$NODE/run/containerd/containerd.sock
+mkdir -p "$NODE/etc/containerd" "$NODE/usr/libexec" "$NODE/run/containerd" "$WORK/node-containerd"
+cat >"$WORK/node-ns.sh" <<'EOF'
+#!/bin/sh
+# node-ns.sh NODE CMD...: run CMD with NODE's /etc and /usr/libexec over the host's.
+node=$1
+shift
+exec unshare -m --propagation slave sh -c '
+        mount -t overlay overlay -o "lowerdir=$0/etc:/etc" /etc &&
+        mount -t overlay overlay -o "lowerdir=$0/usr/libexec:/usr/libexec" /usr/libexec &&
+        exec "$@"' "$node" "$@"
+EOF
+NCFG=$NODE/etc/containerd/config.toml
+cri_config "$NCFG" "$WORK/node-containerd" "$NSOCK"
+node_containerd() { # (re)start the node's containerd with the node's config.toml
+        containerd_stop
+        containerd_start /etc/containerd/config.toml "$NSOCK" "$WORK/node-containerd.log" \
+                sh "$WORK/node-ns.sh" "$NODE"
+}
+ncri() { "$CRI_PY" "$CRI_DIR/cri.py" --address "$NSOCK" "$@"; }
+# node_pod NAME IMAGE: a one-container pod; prints its container id.
+node_pod() {
+        local ids
+        ids=$(ncri run "$1" "$2") || return 1
+        echo "${ids#* }"
+}
+node_shm() { ncri exec "$1" df -k /dev/shm | awk 'NR == 2 {print $2}'; }
+
+CM=$WORK/configmap
+mkdir -p "$CM" "$WORK/status"
+echo "image=selenium/* shm=2g" >"$CM/policy.conf"
+PAYLOAD=$WORK/payload
+mkdir -p "$PAYLOAD/bin" "$PAYLOAD/containerd"
+cp "$BUILD/oci-shm-hook" "$BUILD/oci-shm-runtime" "$PAYLOAD/bin/"
+cp "$TOP/config/oci-shm-hook.json" "$PAYLOAD/"
+cp "$TOP/config/containerd/base-runtime-spec.json" "$PAYLOAD/containerd/"
+installer() { # installer CMD: output in $out, status in $rc
+        rc=0
+        out=$(env NODE_ROOT="$NODE" PAYLOAD="$PAYLOAD" POLICY_SOURCE="$CM/policy.conf" \
+                STATUS_DIR="$WORK/status" sh "$TOP/packaging/kubernetes/install-node.sh" "$@" 2>&1) || rc=$?
+        local l
+        while IFS= read -r l; do printf '    | %s\n' "$l"; done <<<"$out"
+}
+SPEC=/etc/containerd/oci-shm-base-runtime-spec.json
+SELENIUM=docker.io/selenium/standalone-chrome:4.10
+
+if node_containerd; then
+        cri_import "$NSOCK" "$IMAGES"
+        cid=$(node_pod before-install "$SELENIUM")
+        expect_eq "before install: a selenium pod has containerd's 64 MiB" "$(node_shm "$cid")" 65536
+
+        installer install
+        expect_eq "install exits 0 with containerd running" "$rc" 0
+        expect_contains "the installer found containerd by its live socket" "$out" "containerd does not use the hook yet"
+        line=$(grep -o "base_runtime_spec = \"[^\"]*\"" <<<"$out" | head -n1)
+        expect_eq "it prints the base_runtime_spec line" "$line" "base_runtime_spec = \"$SPEC\""
+        # Apply it as an admin does: in the runc runtime's table of config.toml.
+        sed -i "/^ *\[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc\]\$/a\\    $line" "$NCFG"
+        expect_eq "config.toml names the spec" "$(grep -c "^ *$line\$" "$NCFG")" 1
+        if node_containerd; then
+                pass "containerd restarted with the installer's base spec"
+                cid2=$(node_pod after-install "$SELENIUM")
+                expect_eq "a selenium pod started afterwards gets the policy's 2 GiB" "$(node_shm "$cid2")" 2097152
+                cid3=$(node_pod other "docker.io/library/redis:7")
+                expect_eq "a redis pod keeps 64 MiB" "$(node_shm "$cid3")" 65536
+                expect_eq "the pod from before install is unchanged" "$(node_shm "$cid")" 65536
+                if [ -n "$LOG" ]; then
+                        sleep 0.2
+                        expect_contains "the node's hook logged it, with the node's policy" \
+                                "$(grep -F "container=$cid2" "$LOG" || true)" "rule=/etc/oci-shm-hook/policy.conf:1"
+                fi
+        else
+                fail "containerd does not start with the installer's base spec"
+        fi
+
+        installer uninstall
+        expect_eq "uninstall refused while config.toml names the spec" "$rc" 1
+        expect_contains "...saying to restart containerd first" "$out" "restart containerd"
+        sed -i "\\|^ *$line\$|d" "$NCFG"
+        if node_containerd; then pass "containerd restarted without the base spec"; else fail "containerd restart"; fi
+        installer uninstall
+        expect_eq "uninstall exits 0" "$rc" 0
+        for f in "$SPEC" /usr/libexec/oci/hooks.d/oci-shm-hook /etc/oci-shm-hook/policy.conf; do
+                if [ ! -e "$NODE$f" ]; then pass "uninstall removed $f"; else fail "uninstall left $f"; fi
+        done
+        if node_containerd; then
+                pass "containerd starts after uninstall"
+                expect_eq "the pod started with the hook still has 2 GiB" "$(node_shm "$cid2")" 2097152
+                expect_eq "the pod from before install still has 64 MiB" "$(node_shm "$cid")" 65536
+                cid4=$(node_pod after-uninstall "$SELENIUM")
+                expect_eq "a selenium pod started after uninstall has 64 MiB" "$(node_shm "$cid4")" 65536
+        else
+                fail "containerd does not start after uninstall"
+        fi
+        ncri rmall || fail "removing the node's pods"
+        containerd_stop
+        sleep 0.2
+        expect_eq "no shim left for the node's containerd" "$(shims_of "$NSOCK" | tr '\n' ' ')" ""
+else
+        fail "the node's containerd did not start"
+fi
+timing "installer against a live containerd"
 
 finish
