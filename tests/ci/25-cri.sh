@@ -221,4 +221,124 @@ else
 fi
 timing "installer against a live containerd"
 
+
+# ---- C. the installer image, built without a registry, run by Podman ----
+# As the DaemonSet runs it: the init container "install" (then the uninstall
+# DaemonSet's "uninstall") with the volumes, env and securityContext the
+# manifests give it (tests/cri/daemonset-podman.py), against a fake node root.
+echo "--- the installer image under Podman"
+PD=$WORK/podman
+PODMAN="podman --root $PD/root --runroot $PD/run --tmpdir $PD/tmp --storage-driver vfs --cgroup-manager=cgroupfs --events-backend=file"
+IMAGE=localhost/oci-shm-hook/node-installer:ci
+podman_cleanup() {
+        $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
+        $PODMAN rmi -af >/dev/null 2>&1 || true
+}
+add_cleanup podman_cleanup
+if out=$(PODMAN=$PODMAN sh "$TOP/packaging/kubernetes/build-image.sh" "$BUILD" "$IMAGE" 2>&1); then
+        pass "build-image.sh built $IMAGE from scratch ($($PODMAN image inspect --format '{{.Size}}' "$IMAGE") bytes)"
+else
+        fail "build-image.sh: $out"
+fi
+expect_eq "the image's entrypoint and command" \
+        "$($PODMAN image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$IMAGE" 2>&1)" \
+        '["/opt/oci-shm-hook/install-node.sh"] ["install"]'
+
+FN=$WORK/fake-node
+mkdir -p "$FN/etc/containerd" "$FN/run/crio" "$FN/run/containerd"
+echo node-2 >"$FN/etc/hostname"
+printf 'version = 2\n' >"$FN/etc/containerd/config.toml"
+"$CRI_PY" -c 'import socket, sys
+for p in sys.argv[1:]:
+    socket.socket(socket.AF_UNIX).bind(p)' "$FN/run/crio/crio.sock" "$FN/run/containerd/containerd.sock"
+fn_snapshot() { (cd "$FN" && find . -printf '%y %m %p\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+fn_snapshot >"$WORK/fake-node-before"
+CM2=$WORK/configmap2
+mkdir -p "$CM2"
+cm2_set() { # a new ConfigMap version, swapped in through ..data as the kubelet does
+        local v
+        v="..$(date +%s%N)"
+        mkdir "$CM2/$v"
+        printf '%s\n' "$1" >"$CM2/$v/policy.conf"
+        ln -sfn "$v" "$CM2/..data_tmp" && mv -T "$CM2/..data_tmp" "$CM2/..data"
+        [ -L "$CM2/policy.conf" ] || ln -s ..data/policy.conf "$CM2/policy.conf"
+}
+cm2_set "image=selenium/* shm=2g"
+# ds_run MANIFEST CONTAINER [podman run options] [-- NAME=VALUE...]: output in $out, status in $rc
+ds_run() {
+        local manifest=$1 name=$2 args
+        shift 2
+        local pre=() env=()
+        while [ $# -gt 0 ] && [ "$1" != -- ]; do pre+=("$1"); shift; done
+        [ $# -eq 0 ] || { shift; env=("$@"); }
+        rc=0
+        mapfile -d '' args < <("$CRI_PY" "$CRI_DIR/daemonset-podman.py" "$manifest" "$name" "$FN" "$CM2" "$IMAGE" "${env[@]}") ||
+                { fail "daemonset-podman.py $name"; return 1; }
+        [ ${#args[@]} -gt 0 ] || { fail "daemonset-podman.py $name printed nothing"; return 1; }
+        # shellcheck disable=SC2086 # PODMAN: command and global options
+        out=$($PODMAN run --pull=never --runtime=runc --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+                "${pre[@]}" "${args[@]}" 2>&1) || rc=$?
+}
+K8S=$TOP/packaging/kubernetes
+ds_run "$K8S/daemonset.yaml" install --rm
+expect_eq "the install container exits 0" "$rc" 0
+echo "$out" | grep -v '^  ' || true
+for prog in oci-shm-hook oci-shm-runtime; do
+        if cmp -s "$BUILD/$prog" "$FN/usr/libexec/oci/hooks.d/$prog"; then pass "$prog on the node is this build's"; else fail "$prog not installed"; fi
+done
+expect_eq "binaries are mode 755" "$(stat -c %a "$FN/usr/libexec/oci/hooks.d/oci-shm-hook")" 755
+expect_eq "the node's policy is the ConfigMap's" "$(cat "$FN/etc/oci-shm-hook/policy.conf")" "image=selenium/* shm=2g"
+expect_eq "CRI-O hooks.d JSON names the installed hook" \
+        "$(jq -r .hook.path "$FN/usr/share/containers/oci/hooks.d/oci-shm-hook.json")" /usr/libexec/oci/hooks.d/oci-shm-hook
+expect_eq "containerd base spec names the installed hook" \
+        "$(jq -r '.hooks.createRuntime[0].path' "$FN/etc/containerd/oci-shm-base-runtime-spec.json")" /usr/libexec/oci/hooks.d/oci-shm-hook
+expect_contains "containerd: the line to add is printed" "$out" 'base_runtime_spec = "/etc/containerd/oci-shm-base-runtime-spec.json"'
+expect_eq "config.toml untouched" "$(cat "$FN/etc/containerd/config.toml")" "version = 2"
+expect_eq "the manifest lists what was written" \
+        "$(grep -c '^f ' "$FN/etc/oci-shm-hook/.installed-by-daemonset")" 5
+expect_contains "the node's hook accepts the node's policy" \
+        "$("$FN/usr/libexec/oci/hooks.d/oci-shm-hook" check --policy "$FN/etc/oci-shm-hook/policy.conf" 2>&1)" "policy OK"
+
+# policy-sync: read-only root, no capabilities, its own status and /tmp.
+cm2_set "image=selenium/* shm=3g"
+ds_run "$K8S/daemonset.yaml" policy-sync -d --name policy-sync -- SYNC_INTERVAL=1
+expect_eq "policy-sync starts" "$rc" 0
+for _ in $(seq 50); do
+        [ "$(cat "$FN/etc/oci-shm-hook/policy.conf" 2>/dev/null)" = "image=selenium/* shm=3g" ] && break
+        sleep 0.1
+done
+expect_eq "policy-sync installs the ConfigMap's new policy" "$(cat "$FN/etc/oci-shm-hook/policy.conf")" "image=selenium/* shm=3g"
+# The manifest's own readiness probe, run in the container as the kubelet does.
+mapfile -d '' probe < <("$CRI_PY" -c 'import sys, yaml
+d = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x and x.get("kind") == "DaemonSet"][0]
+c = [c for c in d["spec"]["template"]["spec"]["containers"] if c["name"] == "policy-sync"][0]
+print("\0".join(c["readinessProbe"]["exec"]["command"]), end="")' "$K8S/daemonset.yaml")
+ready() { $PODMAN exec policy-sync "${probe[@]}" >/dev/null 2>&1 && echo ready || echo not-ready; }
+expect_eq "readiness probe: ready with a valid policy" "$(ready)" ready
+cm2_set "image=selenium/* shm=lots"
+for _ in $(seq 30); do [ "$(ready)" = not-ready ] && break; sleep 0.1; done
+expect_eq "readiness probe: not ready with an invalid ConfigMap policy" "$(ready)" not-ready
+expect_eq "...and the node keeps its policy" "$(cat "$FN/etc/oci-shm-hook/policy.conf")" "image=selenium/* shm=3g"
+expect_contains "policy-sync logs the refusal with the line" "$($PODMAN logs policy-sync 2>&1)" "policy.conf (ConfigMap):1:"
+$PODMAN rm -f -t 0 policy-sync >/dev/null 2>&1 || fail "removing policy-sync"
+
+ds_run "$K8S/uninstall/daemonset.yaml" uninstall --rm
+expect_eq "the uninstall container exits 0" "$rc" 0
+# The kubelet makes DirectoryOrCreate hostPaths; on a real node they stay, empty.
+for d in usr/libexec/oci/hooks.d etc/oci-shm-hook usr/share/containers/oci/hooks.d; do
+        rmdir -p "$FN/$d" 2>/dev/null || true
+done
+if diff -u "$WORK/fake-node-before" <(fn_snapshot); then
+        pass "after the uninstall container the node is as before (but the hostPath directories)"
+else
+        fail "the uninstall container left the node different (diff above)"
+fi
+podman_cleanup
+timing "installer image under Podman"
+
+# ---- nothing left ----
+sleep 0.2
+expect_eq "nothing mounted under the test's directory at the end" "$(mounts_under "$WORK" | tr '\n' ' ')" ""
+expect_eq "no shim left" "$(shims_of "$SOCK"; shims_of "$NSOCK")" ""
+
 finish

@@ -91,7 +91,7 @@ containerd_stop() {
 shims_of() {
         local p
         for p in /proc/[0-9]*; do
-                if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "containerd-shim.* -address $1\( \|$\)"; then
+                if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "containerd-shim.* -address $1\( \|$\)"; then
                         echo "${p#/proc/}"
                 fi
         done
