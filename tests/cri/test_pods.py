@@ -353,6 +353,15 @@ def measure_pod_limits(env):
         for cid in (limited, sibling):
             for line in env.log_lines(cid) or []:
                 print("measured: log: " + line.split("]: ", 1)[-1].strip())
+    # What the limited container can put in the shared tmpfs: its pages are
+    # charged to its own memory cgroup.
+    rc, out, err = env.cri.exec(limited, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=384",
+                                timeout=60)
+    used = env.cri.exec(sibling, "df", "-k", "/dev/shm")[1].splitlines()[1].split()[2]
+    st = env.cri.status(limited)
+    print("measured: the limited container writes 384 MiB to /dev/shm: dd exit %d (%s); %s KiB used; "
+          "limited container state %d reason %r" % (rc, err.strip().replace("\n", " / "), used,
+                                                    st.state, st.reason))
     env.cri.remove_pod(pod_id)
 
 
