@@ -90,7 +90,7 @@ class Cri:
                                   ipc=pb.NODE if host_ipc else pb.POD)
 
     def run_pod(self, name, namespace="default", annotations=None, labels=None,
-                host_ipc=False, attempt=0):
+                host_ipc=False, attempt=0, cgroup_parent=""):
         """RunPodSandbox; returns (pod_id, the sandbox config to pass to CreateContainer)."""
         uid = str(uuid.uuid4())
         config = pb.PodSandboxConfig(
@@ -100,6 +100,7 @@ class Cri:
             labels=dict(labels or {}, **{"io.kubernetes.pod.name": name}),
             annotations=annotations or {},
             linux=pb.LinuxPodSandboxConfig(
+                cgroup_parent=cgroup_parent,
                 security_context=pb.LinuxSandboxSecurityContext(
                     namespace_options=self.namespaces(host_ipc))))
         r = self.runtime("RunPodSandbox", pb.RunPodSandboxRequest(config=config))

@@ -363,6 +363,42 @@ def measure_pod_limits(env):
           "limited container state %d reason %r" % (rc, err.strip().replace("\n", " / "), used,
                                                     st.state, st.reason))
     env.cri.remove_pod(pod_id)
+    measure_pod_cgroup(env)
+
+
+def measure_pod_cgroup(env):
+    """A pod cgroup with a memory limit (as the kubelet makes /kubepods/.../pod<uid>,
+    cgroupfs driver) and a container without one."""
+    memory = "/sys/fs/cgroup/memory"
+    if not os.path.isfile(os.path.join(memory, "memory.limit_in_bytes")):
+        print("measured: no cgroup v1 memory hierarchy here; pod cgroup not measured")
+        return
+    top = "oci-shm-cri-%d" % os.getpid()
+    parent = "/%s/pod-limited" % top
+    os.makedirs(memory + parent)
+    try:
+        with open(memory + parent + "/memory.limit_in_bytes", "w") as f:
+            f.write(str(384 * MiB))
+        pod_id, config = env.cri.run_pod("pod-limit", cgroup_parent=parent)
+        cid = env.cri.run(pod_id, config, "chrome", SELENIUM)
+        size = env.cri.shm_kib(cid)
+        rc, _, _ = env.cri.exec(cid, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=512", timeout=60)
+        used = env.cri.exec(cid, "df", "-k", "/dev/shm")[1].splitlines()[1].split()[2]
+        print("measured: pod cgroup limit 384 MiB, container without a limit, rule 2g: /dev/shm %d KiB; "
+              "writing 512 MiB: dd exit %d, %s KiB used, reason %r"
+              % (size, rc, used, env.cri.status(cid).reason))
+        env.cri.remove_pod(pod_id)
+    finally:
+        # runc made the parent in every hierarchy; remove ours, deepest first.
+        for hierarchy in os.listdir("/sys/fs/cgroup"):
+            base = os.path.join("/sys/fs/cgroup", hierarchy, top)
+            for sub in (parent[len(top) + 2:], ""):
+                path = os.path.join(base, sub) if sub else base
+                if os.path.isdir(path):
+                    try:
+                        os.rmdir(path)
+                    except OSError as e:
+                        fail("removing the test's cgroup %s: %s" % (path, e))
 
 
 CASES = [case_match, case_no_match, case_host_ipc, case_emptydir, case_request, case_fake_image,
