@@ -19,7 +19,8 @@ need_root
 
 # Tools beyond tests/packages.txt (CI may run on a fresh machine).
 missing=
-for tool in containerd:containerd protoc:protobuf-compiler podman:podman busybox:busybox-static jq:jq; do
+for tool in containerd:containerd protoc:protobuf-compiler podman:podman busybox:busybox-static jq:jq \
+        shellcheck:shellcheck; do
         command -v "${tool%%:*}" >/dev/null 2>&1 || missing="$missing ${tool#*:}"
 done
 "$CRI_PY" -c 'import grpc, google.protobuf, yaml' 2>/dev/null || missing="$missing python3-grpcio python3-protobuf python3-yaml"
@@ -30,7 +31,7 @@ if [ -n "$missing" ]; then
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-need containerd ctr protoc podman busybox jq
+need containerd ctr protoc podman busybox jq shellcheck
 
 T0=$SECONDS
 timing() { echo "(timing: $1: $((SECONDS - T0)) s)"; }
@@ -235,6 +236,11 @@ podman_cleanup() {
         $PODMAN rmi -af >/dev/null 2>&1 || true
 }
 add_cleanup podman_cleanup
+if shellcheck -s sh "$TOP/packaging/kubernetes/build-image.sh"; then
+        pass "build-image.sh is clean POSIX sh (shellcheck -s sh)"
+else
+        fail "shellcheck build-image.sh"
+fi
 if out=$(PODMAN=$PODMAN sh "$TOP/packaging/kubernetes/build-image.sh" "$BUILD" "$IMAGE" 2>&1); then
         pass "build-image.sh built $IMAGE from scratch ($($PODMAN image inspect --format '{{.Size}}' "$IMAGE") bytes)"
 else

@@ -214,8 +214,10 @@ def case_request(env):
 
     pod_id, config = env.cri.run_pod("asks-badly", annotations={"oci-shm-hook/size": "lots"})
     err = ""
+    cid = None
     try:
-        env.cri.run(pod_id, config, "app", REDIS)
+        cid = env.cri.create(pod_id, config, "app", REDIS)
+        env.cri.start(cid)
     except CriError as e:
         err = "%s: %s" % (e.method, e.details)
     if err:
@@ -224,6 +226,8 @@ def case_request(env):
         fail("an invalid request started the container")
     expect_in("the error names the annotation", err, "oci-shm-hook/size")
     expect_in("the error comes from the hook", err, "oci-shm-hook: error:")
+    if cid:
+        env.expect_log("the refusal", cid, "result=failed", "oci-shm-hook/size")
     env.cri.remove_pod(pod_id)
 
 
