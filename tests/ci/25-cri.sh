@@ -38,10 +38,13 @@ timing() { echo "(timing: $1: $((SECONDS - T0)) s)"; }
 
 # Nothing may outlive the phase: containerd by its pid, then any mount left
 # under $WORK (a failure, reported at the end, but never left behind).
-cleanup_cri() {
-        containerd_stop
+unmount_leftovers() {
         local m
         for m in $(mounts_under "$WORK" | sort -r); do umount -l "$m" 2>/dev/null || true; done
+}
+cleanup_cri() {
+        containerd_stop --remove-pods
+        unmount_leftovers
 }
 add_cleanup cleanup_cri
 
@@ -98,10 +101,12 @@ if containerd_start "$A/config.toml" "$SOCK" "$A/containerd.log"; then
         else
                 fail "CRI pod cases (failures listed above)"
         fi
-        containerd_stop
+        expect_eq "the cases removed every pod" "$("$CRI_PY" "$CRI_DIR/cri.py" --address "$SOCK" pods)" ""
+        containerd_stop --remove-pods
         sleep 0.2
         expect_eq "no shim left for this containerd" "$(shims_of "$SOCK" | tr '\n' ' ')" ""
         expect_eq "nothing left mounted under the test's directory" "$(mounts_under "$WORK" | tr '\n' ' ')" ""
+        unmount_leftovers
 else
         fail "containerd did not start"
 fi

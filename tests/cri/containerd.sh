@@ -58,6 +58,7 @@ containerd_start() {
         shift 3
         setsid "$@" containerd --config "$config" >>"$log" 2>&1 </dev/null &
         CONTAINERD_PID=$!
+        CONTAINERD_SOCK=$sock
         for i in $(seq 100); do
                 if [ -S "$sock" ] && "$CRI_PY" "$CRI_DIR/cri.py" --address "$sock" version >/dev/null 2>&1; then
                         return 0
@@ -70,10 +71,15 @@ containerd_start() {
         return 1
 }
 
-# containerd_stop: stop the containerd started above, by its pid.
+# containerd_stop [--remove-pods]: stop the containerd started above, by its
+# pid; first remove its pods (their shims outlive containerd) when asked.
 containerd_stop() {
         local i
         [ -n "${CONTAINERD_PID:-}" ] || return 0
+        if [ "${1:-}" = --remove-pods ] && kill -0 "$CONTAINERD_PID" 2>/dev/null; then
+                "$CRI_PY" "$CRI_DIR/cri.py" --address "$CONTAINERD_SOCK" rmall ||
+                        echo "could not remove the pods of containerd $CONTAINERD_PID" >&2
+        fi
         kill -TERM "$CONTAINERD_PID" 2>/dev/null || true
         for i in $(seq 50); do
                 kill -0 "$CONTAINERD_PID" 2>/dev/null || break

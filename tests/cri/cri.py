@@ -11,6 +11,7 @@ As a command, for shell tests:
     cri.py --address SOCK exec CONTAINER_ID CMD...          prints stdout, exits with CMD's status
     cri.py --address SOCK rmpod POD_ID                      stop and remove a pod
     cri.py --address SOCK rmall                             stop and remove every pod
+    cri.py --address SOCK pods                              list the pods: "ID NAMESPACE/NAME"
 """
 import argparse
 import importlib
@@ -181,6 +182,7 @@ def main():
     p = sub.add_parser("rmpod")
     p.add_argument("pod_id")
     sub.add_parser("rmall")
+    sub.add_parser("pods")
     a = ap.parse_args()
     cri = Cri(a.address, timeout=5 if a.cmd == "version" else 60)
     try:
@@ -199,6 +201,9 @@ def main():
             cri.remove_pod(a.pod_id)
         elif a.cmd == "rmall":
             cri.remove_all()
+        elif a.cmd == "pods":
+            for pod in cri.pods():
+                print(pod.id, "%s/%s" % (pod.metadata.namespace, pod.metadata.name))
     except CriError as e:
         print("cri.py: %s" % e, file=sys.stderr)
         return 1
