@@ -89,14 +89,16 @@ expect_eq "base spec: the hook with --policy, stage createRuntime" \
         "$(jq -c '.hooks.createRuntime[0].args' "$A/base-runtime-spec.json")" \
         "[\"oci-shm-hook\",\"--policy\",\"$POLICY\",\"createRuntime\"]"
 SOCK=$A/containerd.sock
-cri_config "$A/config.toml" "$A" "$SOCK" "$A/base-runtime-spec.json"
-if containerd_start "$A/config.toml" "$SOCK" "$A/containerd.log"; then
+# Runtime handlers "shm" and "both" run oci-shm-runtime as runc, which takes
+# the policy from containerd's environment (README: Docker: oci-shm-runtime).
+cri_config "$A/config.toml" "$A" "$SOCK" "$A/base-runtime-spec.json" "$BUILD/oci-shm-runtime"
+if containerd_start "$A/config.toml" "$SOCK" "$A/containerd.log" env OCI_SHM_HOOK_POLICY="$POLICY"; then
         pass "containerd started (pid $CONTAINERD_PID): $("$CRI_PY" "$CRI_DIR/cri.py" --address "$SOCK" version)"
         cri_import "$SOCK" "$IMAGES"
         timing "containerd up, images imported"
         # shellcheck disable=SC2086 # CRI_CASES: case names, split on purpose
         if "$CRI_PY" "$CRI_DIR/test_pods.py" --address "$SOCK" --state "$A/state" --policy "$POLICY" \
-                --work "$A" --hook "$HOOK" ${LOG:+--log "$LOG"} ${CRI_CASES:-}; then
+                --work "$A" --hook "$HOOK" --shim ${LOG:+--log "$LOG"} ${CRI_CASES:-}; then
                 pass "CRI pod cases"
         else
                 fail "CRI pod cases (failures listed above)"

@@ -8,10 +8,32 @@ CRI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CRI_PY=${CRI_PY:-/usr/bin/python3} # Debian's python3-grpcio is for Debian's python
 SANDBOX_IMAGE=registry.k8s.io/pause:3.9
 
-# cri_config FILE DIR SOCK [BASE_SPEC]: write a containerd config (version 2)
-# keeping everything under DIR, listening on SOCK; BASE_SPEC registers the hook.
+# runtime_table NAME DIR [BASE_SPEC] [BINARY_NAME]: one runc runtime of the CRI plugin.
+runtime_table() {
+        local name=$1 dir=$2 spec=${3:-} binary=${4:-}
+        cat <<EOF
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$name]
+    runtime_type = "io.containerd.runc.v2"
+    # Go's filepath.Match: "*" passes keys without a "/" (containerd's and CRI-O's own).
+    pod_annotations = ["*", "io.kubernetes.cri-o.*", "oci-shm-hook/*"]
+    container_annotations = ["oci-shm-hook/*"]
+EOF
+        [ -z "$spec" ] || printf '    base_runtime_spec = "%s"\n' "$spec"
+        cat <<EOF
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$name.options]
+      SystemdCgroup = false
+      Root = "$dir/runc"
+EOF
+        [ -z "$binary" ] || printf '      BinaryName = "%s"\n' "$binary"
+}
+
+# cri_config FILE DIR SOCK [BASE_SPEC] [SHIM]: write a containerd config
+# (version 2) keeping everything under DIR, listening on SOCK. The default
+# runtime (runc) registers the hook through BASE_SPEC; with SHIM (the path of
+# oci-shm-runtime), the runtime handler "shm" runs it as runc instead, and
+# "both" does both.
 cri_config() {
-        local file=$1 dir=$2 sock=$3 spec=${4:-}
+        local file=$1 dir=$2 sock=$3 spec=${4:-} shim=${5:-}
         mkdir -p "$dir"/{root,state,runc,opt,cni-bin,cni-conf}
         {
                 cat <<EOF
@@ -35,18 +57,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$dir/cni-bin"
     conf_dir = "$dir/cni-conf"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
-    # Go's filepath.Match: "*" passes keys without a "/" (containerd's and CRI-O's own).
-    pod_annotations = ["*", "io.kubernetes.cri-o.*", "oci-shm-hook/*"]
-    container_annotations = ["oci-shm-hook/*"]
 EOF
-                [ -z "$spec" ] || printf '    base_runtime_spec = "%s"\n' "$spec"
-                cat <<EOF
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      SystemdCgroup = false
-      Root = "$dir/runc"
-EOF
+                runtime_table runc "$dir" "$spec"
+                if [ -n "$shim" ]; then
+                        runtime_table shm "$dir" "" "$shim"
+                        runtime_table both "$dir" "$spec" "$shim"
+                fi
         } >"$file"
 }
 

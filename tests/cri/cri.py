@@ -91,7 +91,7 @@ class Cri:
                                   ipc=pb.NODE if host_ipc else pb.POD)
 
     def run_pod(self, name, namespace="default", annotations=None, labels=None,
-                host_ipc=False, attempt=0, cgroup_parent=""):
+                host_ipc=False, attempt=0, cgroup_parent="", runtime_handler=""):
         """RunPodSandbox; returns (pod_id, the sandbox config to pass to CreateContainer)."""
         uid = str(uuid.uuid4())
         config = pb.PodSandboxConfig(
@@ -104,7 +104,8 @@ class Cri:
                 cgroup_parent=cgroup_parent,
                 security_context=pb.LinuxSandboxSecurityContext(
                     namespace_options=self.namespaces(host_ipc))))
-        r = self.runtime("RunPodSandbox", pb.RunPodSandboxRequest(config=config))
+        r = self.runtime("RunPodSandbox", pb.RunPodSandboxRequest(config=config,
+                                                                  runtime_handler=runtime_handler))
         return r.pod_sandbox_id, config
 
     def create(self, pod_id, sandbox_config, name, image, attempt=0, annotations=None,

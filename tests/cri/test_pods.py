@@ -63,6 +63,7 @@ class Env:
         self.log = a.log
         self.work = a.work
         self.hook = a.hook
+        self.shim = a.shim
         self.volumes = []
 
     def set_policy(self, text):
@@ -131,10 +132,11 @@ def shm_dev(env, cid):
     return out.strip() if rc == 0 else "error: " + err
 
 
-def pod_with(env, name, images, namespace="default", annotations=None, host_ipc=False, **kw):
+def pod_with(env, name, images, namespace="default", annotations=None, host_ipc=False,
+             runtime_handler="", **kw):
     """A pod whose containers (name, image) are created and started in order."""
     pod_id, config = env.cri.run_pod(name, namespace=namespace, annotations=annotations,
-                                     host_ipc=host_ipc)
+                                     host_ipc=host_ipc, runtime_handler=runtime_handler)
     cids = [env.cri.run(pod_id, config, cname, image, **kw) for cname, image in images]
     return pod_id, config, cids
 
@@ -293,6 +295,28 @@ def case_restart(env):
     env.cri.remove_pod(pod_id)
 
 
+def case_shim(env):
+    print("--- oci-shm-runtime as containerd's runc (BinaryName), alone and with the base spec")
+    if not env.shim:
+        skipped.append("shim runtimes")
+        print("SKIP: containerd has no runtime handlers 'shm' and 'both'")
+        return
+    env.set_policy("image=selenium/* shm=2g\n")
+    # The shim adds a prestart hook, unless config.json has one with that path
+    # already (the base spec's createRuntime entry): the hook runs once.
+    for handler, label, stage in (("shm", "BinaryName alone", "prestart"),
+                                  ("both", "BinaryName and base_runtime_spec", "createRuntime")):
+        pod_id, _, (cid,) = pod_with(env, "shim-" + handler, [("chrome", SELENIUM)], runtime_handler=handler)
+        expect_eq("%s: a selenium pod gets 2 GiB" % label, env.cri.shm_kib(cid), 2 * GiB // 1024)
+        hooks = env.spec(cid).get("hooks", {})
+        expect_eq("%s: one hook in config.json, this build's, with the policy" % label,
+                  [(st, h["path"], h["args"]) for st in sorted(hooks) for h in hooks[st]],
+                  [(stage, env.hook, ["oci-shm-hook", "--policy", env.policy, stage])])
+        env.expect_log("%s: the hook ran once" % label, cid, "result=grown")
+        expect_eq("%s: the sandbox's tmpfs grew" % label, statfs_bytes(env.sandbox_shm(pod_id)), 2 * GiB)
+        env.cri.remove_pod(pod_id)
+
+
 def hook_knows(env, rule):
     path = os.path.join(env.work, "probe.conf")
     with open(path, "w") as f:
@@ -406,7 +430,7 @@ def measure_pod_cgroup(env):
 
 
 CASES = [case_match, case_no_match, case_host_ipc, case_emptydir, case_request, case_fake_image,
-         case_retag, case_memory_limit, case_restart, case_identity, measure_pod_limits]
+         case_retag, case_memory_limit, case_restart, case_shim, case_identity, measure_pod_limits]
 
 
 def main():
@@ -417,6 +441,8 @@ def main():
     ap.add_argument("--work", required=True, help="a scratch directory")
     ap.add_argument("--hook", required=True)
     ap.add_argument("--log", help="the captured syslog")
+    ap.add_argument("--shim", action="store_true",
+                    help="containerd has the runtime handlers 'shm' and 'both' (oci-shm-runtime)")
     ap.add_argument("cases", nargs="*", help="run only these (e.g. match retag)")
     a = ap.parse_args()
     env = Env(a)
