@@ -6,7 +6,10 @@
 # does (tests/cri/test_pods.py). Then runs packaging/kubernetes/install-node.sh
 # against a node whose containerd really runs, and the DaemonSet's installer
 # image (built without a registry) under Podman against a fake node root.
-# Leaves nothing mounted or running. Env: BUILD = the build directory.
+# The same containerd also runs oci-shm-runtime as runc (runtime handlers
+# "shm" and "both"). Leaves nothing mounted or running; timings are printed
+# as "(timing: ...)". Env: BUILD = the build directory; CRI_CASES = only
+# these cases of test_pods.py (e.g. "match retag").
 set -euo pipefail
 TOP=$(pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -44,6 +47,8 @@ unmount_leftovers() {
 }
 cleanup_cri() {
         containerd_stop --remove-pods
+        containerd_rescue "$WORK/a/containerd.sock" "$WORK/a"
+        containerd_rescue "$WORK/node/run/containerd/containerd.sock" "$WORK/node-containerd"
         unmount_leftovers
 }
 add_cleanup cleanup_cri
@@ -113,7 +118,6 @@ else
         fail "containerd did not start"
 fi
 timing "CRI pods"
-
 
 # ---- B. install-node.sh against a node whose containerd really runs ----
 # The node: its /etc and /usr/libexec under $NODE. Its containerd runs in a
@@ -228,7 +232,6 @@ else
         fail "the node's containerd did not start"
 fi
 timing "installer against a live containerd"
-
 
 # ---- C. the installer image, built without a registry, run by Podman ----
 # As the DaemonSet runs it: the init container "install" (then the uninstall

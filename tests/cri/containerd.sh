@@ -128,3 +128,16 @@ mounts_under() {
 cri_import() {
         ctr --address "$1" -n k8s.io images import "$2" >/dev/null
 }
+
+# containerd_rescue SOCK DIR: when shims of SOCK outlive their containerd (a
+# test stopped half-way), start a plain containerd on the same DIR and SOCK,
+# remove every pod, and stop it; the shims then exit with their containers.
+containerd_rescue() {
+        local sock=$1 dir=$2
+        [ -n "$(shims_of "$sock")" ] || return 0
+        echo "removing the pods left on $sock" >&2
+        cri_config "$dir/rescue.toml" "$dir" "$sock"
+        if containerd_start "$dir/rescue.toml" "$sock" "$dir/rescue.log"; then
+                containerd_stop --remove-pods
+        fi
+}
