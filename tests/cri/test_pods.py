@@ -76,9 +76,12 @@ class Env:
     def sandbox_shm(self, pod_id):
         return os.path.join(self.state, "io.containerd.grpc.v1.cri", "sandboxes", pod_id, "shm")
 
+    def spec_path(self, cid):
+        """The container's bundle config.json, where the containerd shim keeps it."""
+        return os.path.join(self.state, "io.containerd.runtime.v2.task", "k8s.io", cid, "config.json")
+
     def spec(self, cid):
-        path = os.path.join(self.state, "io.containerd.runtime.v2.task", "k8s.io", cid, "config.json")
-        with open(path) as f:
+        with open(self.spec_path(cid)) as f:
             return json.load(f)
 
     def log_lines(self, cid):
@@ -157,6 +160,12 @@ def case_match(env):
     env.expect_log("first container grown", c1, "image=" + SELENIUM, "action=size bytes=2147483648",
                    "before=67108864 after=2147483648 result=grown")
     env.expect_log("second container kept", c2, "result=kept")
+    bundle = os.path.dirname(env.spec_path(c1))
+    r = subprocess.run([env.hook, "explain", "--policy", env.policy, "--bundle", bundle],
+                       capture_output=True, text=True)
+    expect_eq("explain --bundle on the live container exits 0", (r.returncode, r.stderr), (0, ""))
+    expect_in("explain names the image containerd gave", r.stdout, SELENIUM)
+    expect_in("explain names the rule that applied", r.stdout, env.policy + ":1: image=selenium/* shm=2g")
 
     print("--- grow-only: a later container with a smaller rule")
     c3 = env.cri.run(pod_id, config, "db", POSTGRES)
