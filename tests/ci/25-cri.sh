@@ -236,7 +236,7 @@ timing "installer against a live containerd"
 # ---- C. the installer image, built without a registry, run by Podman ----
 # As the DaemonSet runs it: the init container "install" (then the uninstall
 # DaemonSet's "uninstall") with the volumes, env and securityContext the
-# manifests give it (tests/cri/daemonset-podman.py), against a fake node root.
+# manifests give it (tests/cri/daemonset.py), against a fake node root.
 echo "--- the installer image under Podman"
 PD=$WORK/podman
 PODMAN="podman --root $PD/root --runroot $PD/run --tmpdir $PD/tmp --storage-driver vfs --cgroup-manager=cgroupfs --events-backend=file"
@@ -288,9 +288,9 @@ ds_run() {
         while [ $# -gt 0 ] && [ "$1" != -- ]; do pre+=("$1"); shift; done
         [ $# -eq 0 ] || { shift; env=("$@"); }
         rc=0
-        mapfile -d '' args < <("$CRI_PY" "$CRI_DIR/daemonset-podman.py" "$manifest" "$name" "$FN" "$CM2" "$IMAGE" "${env[@]}") ||
-                { fail "daemonset-podman.py $name"; return 1; }
-        [ ${#args[@]} -gt 0 ] || { fail "daemonset-podman.py $name printed nothing"; return 1; }
+        mapfile -d '' args < <("$CRI_PY" "$CRI_DIR/daemonset.py" podman "$manifest" "$name" "$FN" "$CM2" "$IMAGE" "${env[@]}") ||
+                { fail "daemonset.py podman $name"; return 1; }
+        [ ${#args[@]} -gt 0 ] || { fail "daemonset.py podman $name printed nothing"; return 1; }
         # shellcheck disable=SC2086 # PODMAN: command and global options
         out=$($PODMAN run --pull=never --runtime=runc --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
                 "${pre[@]}" "${args[@]}" 2>&1) || rc=$?
@@ -349,8 +349,71 @@ if diff -u "$WORK/fake-node-before" <(fn_snapshot); then
 else
         fail "the uninstall container left the node different (diff above)"
 fi
-podman_cleanup
 timing "installer image under Podman"
+
+# ---- D. the same image as the DaemonSet's pods, on the node's live containerd ----
+# As a cluster without a registry would: the image imported with ctr, the
+# init containers run through the CRI as privileged host-network pods with the
+# manifests' hostPath volumes on the node of part B, whose containerd is live.
+echo "--- the DaemonSet's init containers as CRI pods on the node's containerd"
+$PODMAN save --quiet --format docker-archive -o "$WORK/installer.tar" "$IMAGE" ||
+        fail "podman save $IMAGE"
+ds_cri() { # ds_cri MANIFEST CONTAINER: output in $out, status in $rc
+        rc=0
+        out=$("$CRI_PY" "$CRI_DIR/daemonset.py" cri --address "$NSOCK" "$1" "$2" "$NODE" "$CM" "$IMAGE" 2>&1) || rc=$?
+        local l
+        while IFS= read -r l; do printf '    | %s\n' "$l"; done <<<"$out"
+}
+if node_containerd; then
+        cri_import "$NSOCK" "$WORK/installer.tar"
+        ds_cri "$K8S/daemonset.yaml" install
+        expect_eq "the install pod exits 0" "$rc" 0
+        if cmp -s "$BUILD/oci-shm-hook" "$NODE/usr/libexec/oci/hooks.d/oci-shm-hook"; then
+                pass "the install pod put this build's hook on the node"
+        else
+                fail "the install pod did not install the hook"
+        fi
+        expect_eq "...and the ConfigMap's policy" "$(cat "$NODE/etc/oci-shm-hook/policy.conf" 2>&1)" "image=selenium/* shm=2g"
+        if [ ! -e "$NODE/usr/share/containers/oci/hooks.d/oci-shm-hook.json" ]; then
+                pass "no CRI-O registration on a containerd-only node"
+        else
+                fail "CRI-O JSON written on a containerd node"
+        fi
+        line=$(grep -o "base_runtime_spec = \"[^\"]*\"" <<<"$out" | head -n1)
+        expect_eq "the install pod prints the base_runtime_spec line" "$line" "base_runtime_spec = \"$SPEC\""
+        sed -i "/^ *\[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc\]\$/a\\    $line" "$NCFG"
+        if node_containerd; then
+                cid5=$(node_pod after-ds-install "$SELENIUM")
+                expect_eq "after the install pod and a restart, a selenium pod gets 2 GiB" "$(node_shm "$cid5")" 2097152
+        else
+                fail "containerd does not start with the install pod's base spec"
+        fi
+        sed -i "\\|^ *$line\$|d" "$NCFG"
+        if node_containerd; then
+                ds_cri "$K8S/uninstall/daemonset.yaml" uninstall
+                expect_eq "the uninstall pod exits 0" "$rc" 0
+                expect_eq "...and removes every file install wrote" \
+                        "$(find "$NODE" ! -type d \( -name 'oci-shm*' -o -name '.installed-by-daemonset' \) |
+                                sed "s|^$NODE||" | sort | tr '\n' ' ')" ""
+                # The hostPath directories are the kubelet's (DirectoryOrCreate): they stay, empty.
+                expect_eq "...leaving the hostPath /etc/oci-shm-hook empty" "$(ls -A "$NODE/etc/oci-shm-hook")" ""
+        else
+                fail "containerd does not start without the base spec"
+        fi
+        if node_containerd; then
+                expect_eq "after uninstall and a restart, the earlier pod keeps 2 GiB" "$(node_shm "$cid5")" 2097152
+                cid6=$(node_pod after-ds-uninstall "$SELENIUM")
+                expect_eq "...and a new selenium pod has 64 MiB" "$(node_shm "$cid6")" 65536
+        else
+                fail "containerd does not start after the uninstall pod"
+        fi
+        ncri rmall || fail "removing the node's pods"
+        containerd_stop
+else
+        fail "the node's containerd did not start"
+fi
+timing "DaemonSet pods on the node's containerd"
+podman_cleanup
 
 # ---- nothing left ----
 sleep 0.2

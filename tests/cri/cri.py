@@ -91,37 +91,43 @@ class Cri:
                                   ipc=pb.NODE if host_ipc else pb.POD)
 
     def run_pod(self, name, namespace="default", annotations=None, labels=None,
-                host_ipc=False, attempt=0, cgroup_parent="", runtime_handler=""):
+                host_ipc=False, attempt=0, cgroup_parent="", runtime_handler="", privileged=False,
+                log_directory=""):
         """RunPodSandbox; returns (pod_id, the sandbox config to pass to CreateContainer)."""
         uid = str(uuid.uuid4())
         config = pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace=namespace,
                                            attempt=attempt),
             # hostname stays empty, as the kubelet leaves it for host-network pods
+            log_directory=log_directory,
             labels=dict(labels or {}, **{"io.kubernetes.pod.name": name}),
             annotations=annotations or {},
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=cgroup_parent,
                 security_context=pb.LinuxSandboxSecurityContext(
-                    namespace_options=self.namespaces(host_ipc))))
+                    namespace_options=self.namespaces(host_ipc), privileged=privileged)))
         r = self.runtime("RunPodSandbox", pb.RunPodSandboxRequest(config=config,
                                                                   runtime_handler=runtime_handler))
         return r.pod_sandbox_id, config
 
     def create(self, pod_id, sandbox_config, name, image, attempt=0, annotations=None,
-               mounts=(), memory_limit=0, host_ipc=False, command=("sleep", "100000")):
-        """CreateContainer; returns the container id."""
+               mounts=(), readonly=(), memory_limit=0, host_ipc=False, command=("sleep", "100000"),
+               envs=(), privileged=False, log_path=""):
+        """CreateContainer; returns the container id. mounts: (container path, host
+        path) pairs; readonly: the container paths mounted read-only."""
         host_ipc = host_ipc or sandbox_config.linux.security_context.namespace_options.ipc == pb.NODE
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image),
             command=list(command),
+            envs=[pb.KeyValue(key=k, value=v) for k, v in envs],
             annotations=annotations or {},
-            mounts=[pb.Mount(container_path=c, host_path=h) for c, h in mounts],
+            log_path=log_path,
+            mounts=[pb.Mount(container_path=c, host_path=h, readonly=c in readonly) for c, h in mounts],
             linux=pb.LinuxContainerConfig(
                 resources=pb.LinuxContainerResources(memory_limit_in_bytes=memory_limit),
                 security_context=pb.LinuxContainerSecurityContext(
-                    namespace_options=self.namespaces(host_ipc))))
+                    namespace_options=self.namespaces(host_ipc), privileged=privileged)))
         r = self.runtime("CreateContainer", pb.CreateContainerRequest(
             pod_sandbox_id=pod_id, config=config, sandbox_config=sandbox_config))
         return r.container_id
