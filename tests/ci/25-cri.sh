@@ -39,6 +39,12 @@ need containerd ctr protoc podman busybox jq shellcheck
 T0=$SECONDS
 timing() { echo "(timing: $1: $((SECONDS - T0)) s)"; }
 
+# Pods' cgroups: /$CGROUP_TOP/pod<uid> in every hierarchy (tests/cri/cri.py), removed at the end.
+CGROUP_TOP=oci-shm-cri-$$
+export OCI_SHM_CRI_CGROUP=/$CGROUP_TOP
+cgroups_left() { find /sys/fs/cgroup/*/"$CGROUP_TOP" -depth -type d 2>/dev/null || true; }
+remove_cgroups() { cgroups_left | while read -r d; do rmdir "$d" 2>/dev/null || true; done; }
+
 # Nothing may outlive the phase: containerd by its pid, then any mount left
 # under $WORK (a failure, reported at the end, but never left behind).
 unmount_leftovers() {
@@ -50,6 +56,7 @@ cleanup_cri() {
         containerd_rescue "$WORK/a/containerd.sock" "$WORK/a"
         containerd_rescue "$WORK/node/run/containerd/containerd.sock" "$WORK/node-containerd"
         unmount_leftovers
+        remove_cgroups
 }
 add_cleanup cleanup_cri
 
@@ -419,5 +426,7 @@ podman_cleanup
 sleep 0.2
 expect_eq "nothing mounted under the test's directory at the end" "$(mounts_under "$WORK" | tr '\n' ' ')" ""
 expect_eq "no shim left" "$(shims_of "$SOCK"; shims_of "$NSOCK")" ""
+remove_cgroups
+expect_eq "the pods' cgroups are gone" "$(cgroups_left | tr '\n' ' ')" ""
 
 finish

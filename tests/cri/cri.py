@@ -59,6 +59,9 @@ class Cri:
     def __init__(self, address, timeout=60):
         self.channel = grpc.insecure_channel("unix://" + address)
         self.timeout = timeout
+        # Pods' cgroups go to $OCI_SHM_CRI_CGROUP/pod<uid>, as the kubelet's go to
+        # /kubepods/.../pod<uid>, so a test can remove them (else containerd uses /k8s.io).
+        self.cgroup_base = os.environ.get("OCI_SHM_CRI_CGROUP", "")
 
     def call(self, service, method, request, response_type):
         rpc = self.channel.unary_unary(
@@ -95,6 +98,8 @@ class Cri:
                 log_directory=""):
         """RunPodSandbox; returns (pod_id, the sandbox config to pass to CreateContainer)."""
         uid = str(uuid.uuid4())
+        if not cgroup_parent and self.cgroup_base:
+            cgroup_parent = "%s/pod%s" % (self.cgroup_base, uid)
         config = pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace=namespace,
                                            attempt=attempt),

@@ -410,7 +410,7 @@ def measure_pod_cgroup(env):
     if not os.path.isfile(os.path.join(memory, "memory.limit_in_bytes")):
         print("measured: no cgroup v1 memory hierarchy here; pod cgroup not measured")
         return
-    top = "oci-shm-cri-%d" % os.getpid()
+    top = env.cri.cgroup_base.strip("/") or "oci-shm-cri-%d" % os.getpid()
     parent = "/%s/pod-limited" % top
     os.makedirs(memory + parent)
     try:
@@ -426,16 +426,19 @@ def measure_pod_cgroup(env):
               % (size, rc, used, env.cri.status(cid).reason))
         env.cri.remove_pod(pod_id)
     finally:
-        # runc made the parent in every hierarchy; remove ours, deepest first.
+        # runc made the parent in every hierarchy; remove it (the top is the caller's).
         for hierarchy in os.listdir("/sys/fs/cgroup"):
-            base = os.path.join("/sys/fs/cgroup", hierarchy, top)
-            for sub in (parent[len(top) + 2:], ""):
-                path = os.path.join(base, sub) if sub else base
+            path = os.path.join("/sys/fs/cgroup", hierarchy, parent.lstrip("/"))
+            if os.path.isdir(path):
+                try:
+                    os.rmdir(path)
+                except OSError as e:
+                    fail("removing the test's cgroup %s: %s" % (path, e))
+        if not env.cri.cgroup_base:
+            for hierarchy in os.listdir("/sys/fs/cgroup"):
+                path = os.path.join("/sys/fs/cgroup", hierarchy, top)
                 if os.path.isdir(path):
-                    try:
-                        os.rmdir(path)
-                    except OSError as e:
-                        fail("removing the test's cgroup %s: %s" % (path, e))
+                    os.rmdir(path)
 
 
 CASES = [case_match, case_no_match, case_host_ipc, case_emptydir, case_request, case_fake_image,
