@@ -130,6 +130,11 @@ def statfs_bytes(path):
     return st.f_blocks * st.f_frsize
 
 
+def statfs_used(path):
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
 def shm_dev(env, cid):
     rc, out, err = env.cri.exec(cid, "stat", "-c", "%d", "/dev/shm")
     return out.strip() if rc == 0 else "error: " + err
@@ -394,9 +399,9 @@ def measure_pod_limits(env):
     # charged to its own memory cgroup.
     rc, out, err = env.cri.exec(limited, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=384",
                                 timeout=60)
-    used = env.cri.exec(sibling, "df", "-k", "/dev/shm")[1].splitlines()[1].split()[2]
+    used = statfs_used(env.sandbox_shm(pod_id)) // 1024
     st = env.cri.status(limited)
-    print("measured: the limited container writes 384 MiB to /dev/shm: dd exit %d (%s); %s KiB used; "
+    print("measured: the limited container writes 384 MiB to /dev/shm: dd exit %d (%s); %d KiB used; "
           "limited container state %d reason %r" % (rc, err.strip().replace("\n", " / "), used,
                                                     st.state, st.reason))
     env.cri.remove_pod(pod_id)
@@ -417,14 +422,18 @@ def measure_pod_cgroup(env):
         with open(memory + parent + "/memory.limit_in_bytes", "w") as f:
             f.write(str(384 * MiB))
         pod_id, config = env.cri.run_pod("pod-limit", cgroup_parent=parent)
-        cid = env.cri.run(pod_id, config, "chrome", SELENIUM)
-        size = env.cri.shm_kib(cid)
-        rc, _, _ = env.cri.exec(cid, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=512", timeout=60)
-        used = env.cri.exec(cid, "df", "-k", "/dev/shm")[1].splitlines()[1].split()[2]
-        print("measured: pod cgroup limit 384 MiB, container without a limit, rule 2g: /dev/shm %d KiB; "
-              "writing 512 MiB: dd exit %d, %s KiB used, reason %r"
-              % (size, rc, used, env.cri.status(cid).reason))
-        env.cri.remove_pod(pod_id)
+        try:
+            cid = env.cri.run(pod_id, config, "chrome", SELENIUM)
+            size = env.cri.shm_kib(cid)
+            rc, _, _ = env.cri.exec(cid, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=512",
+                                    timeout=60)
+            # Read from the host: the pod is at its limit, an exec in it may not start.
+            used = statfs_used(env.sandbox_shm(pod_id)) // 1024
+            print("measured: pod cgroup limit 384 MiB, container without a limit, rule 2g: /dev/shm %d KiB; "
+                  "writing 512 MiB: dd exit %d, %d KiB used, reason %r"
+                  % (size, rc, used, env.cri.status(cid).reason))
+        finally:
+            env.cri.remove_pod(pod_id)
     finally:
         # runc made the parent in every hierarchy; remove it (the top is the caller's).
         for hierarchy in os.listdir("/sys/fs/cgroup"):
