@@ -75,7 +75,8 @@ containerd_start() {
         setsid "$@" containerd --config "$config" >>"$log" 2>&1 </dev/null &
         CONTAINERD_PID=$!
         CONTAINERD_SOCK=$sock
-        for i in $(seq 100); do
+        # Up to about a minute: the machine may be busy building.
+        for i in $(seq 200); do
                 if [ -S "$sock" ] && "$CRI_PY" "$CRI_DIR/cri.py" --address "$sock" version >/dev/null 2>&1; then
                         return 0
                 fi
