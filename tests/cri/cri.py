@@ -119,11 +119,15 @@ class Cri:
                mounts=(), readonly=(), memory_limit=0, host_ipc=False, command=("sleep", "100000"),
                envs=(), privileged=False, log_path=""):
         """CreateContainer; returns the container id. mounts: (container path, host
-        path) pairs; readonly: the container paths mounted read-only."""
+        path) pairs; readonly: the container paths mounted read-only. Like the
+        kubelet, it asks for the image by the id ImageStatus gives for IMAGE."""
         host_ipc = host_ipc or sandbox_config.linux.security_context.namespace_options.ipc == pb.NODE
+        found = self.image_status(image)
+        if not found.id:
+            raise RuntimeError("image %s is not on the node" % image)
         config = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name, attempt=attempt),
-            image=pb.ImageSpec(image=image),
+            image=pb.ImageSpec(image=found.id, user_specified_image=image),
             command=list(command),
             envs=[pb.KeyValue(key=k, value=v) for k, v in envs],
             annotations=annotations or {},
