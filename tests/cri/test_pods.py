@@ -228,6 +228,11 @@ def case_request(env):
     env.expect_log("request grown", cid, "bytes=1610612736", "result=grown")
     env.cri.remove_pod(pod_id)
 
+    pod_id, _, (cid,) = pod_with(env, "asks-much", [("app", REDIS)],
+                                 annotations={"oci-shm-hook/size": "64g"})
+    expect_eq("the pod asked for 64g and got max=4g", env.cri.shm_kib(cid), 4 * GiB // 1024)
+    env.cri.remove_pod(pod_id)
+
     pod_id, config = env.cri.run_pod("asks-badly", annotations={"oci-shm-hook/size": "lots"})
     err = ""
     cid = None
