@@ -292,6 +292,21 @@ def case_retag(env):
             env.cri.remove_pod(pod_id)
 
 
+def case_broken_policy(env):
+    print("--- a broken policy on the node: pods still start, unchanged")
+    env.set_policy("image=selenium/* shm=lots\n")
+    start = os.path.getsize(env.log) if env.log else 0
+    pod_id, _, (cid,) = pod_with(env, "broken-policy", [("chrome", SELENIUM)])
+    expect_eq("the pod runs with containerd's 64 MiB", env.cri.shm_kib(cid), DEFAULT_KIB)
+    lines = env.log_lines(cid)
+    if lines is not None:
+        expect_in("syslog: the container's line says so", "".join(lines), "the policy is invalid")
+        with open(env.log, errors="replace") as f:
+            f.seek(start)
+            expect_in("syslog names the bad line", f.read(), env.policy + ":1:")
+    env.cri.remove_pod(pod_id)
+
+
 def case_memory_limit(env):
     print("--- a memory-limited container with shm=50%")
     env.set_policy("image=pytorch/* shm=50%\n")
@@ -456,7 +471,7 @@ def measure_pod_cgroup(env):
 
 
 CASES = [case_match, case_no_match, case_host_ipc, case_emptydir, case_request, case_fake_image,
-         case_retag, case_memory_limit, case_restart, case_shim, case_identity, measure_pod_limits]
+         case_retag, case_broken_policy, case_memory_limit, case_restart, case_shim, case_identity, measure_pod_limits]
 
 
 def main():
