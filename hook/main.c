@@ -20,9 +20,11 @@
 #include "log.h"
 #include "mount.h"
 #include "policy.h"
+#include "record.h"
 #include "size.h"
 #include "spec.h"
 #include "state.h"
+#include "status.h"
 
 #ifndef OCI_SHM_HOOK_VERSION
 #define OCI_SHM_HOOK_VERSION "0.0.0"
@@ -612,6 +614,18 @@ static int run_hook(const struct options *o)
         }
         log_decision(LOG_INFO, state.id, image_name(&lookup), &decision, &outcome, outcome.result,
                      NULL);
+        record_write(&(struct decision_record){
+            .id = state.id,
+            .pid = state.pid,
+            .engine = "unknown",
+            .image = image_name(&lookup),
+            .rule_file = decision.rule->file,
+            .rule_line = decision.rule->line,
+            .kind = shm_kind_name(outcome.kind),
+            .target = decision.bytes,
+            .after = outcome.after,
+            .result = outcome.result,
+        });
         status = EXIT_SUCCESS;
 out:
         image_ref_free(&lookup.image);
@@ -625,6 +639,8 @@ out:
 int main(int argc, char **argv)
 {
         struct options o;
+        if (argc > 1 && strcmp(argv[1], "status") == 0)
+                return status_main(argc - 1, argv + 1);
         int r = parse_options(argc, argv, &o);
         if (r >= 0)
                 return r;
