@@ -46,7 +46,7 @@ static int parse_pid(const char *s, pid_t *pid)
         return 0;
 }
 
-int proc_stat_parse(const char *buf, pid_t *ppid, uint64_t *start_time)
+int proc_stat_parse(const char *buf, char *state, pid_t *ppid, uint64_t *start_time)
 {
         /* The comm is in parentheses and may itself hold ") ": the last one ends it. */
         const char *p = strrchr(buf, ')');
@@ -63,6 +63,8 @@ int proc_stat_parse(const char *buf, pid_t *ppid, uint64_t *start_time)
                 memcpy(field, p, len);
                 field[len] = '\0';
                 p += len;
+                if (n == 3 && state)
+                        *state = field[0];
                 if (n == 4 && ppid) {
                         uint64_t v;
                         if (parse_u64(field, &v) < 0 || v > STATE_PID_LIMIT)
@@ -86,7 +88,10 @@ int proc_start_time(pid_t pid, pid_t *ppid, uint64_t *start_time)
         if (n < 0)
                 return errno == ESRCH ? -ENOENT : -errno;
         buf[n] = '\0';
-        return proc_stat_parse(buf, ppid, start_time);
+        char state = '?';
+        int ret = proc_stat_parse(buf, &state, ppid, start_time);
+        /* A zombie has let go of its namespaces: as good as gone. */
+        return ret == 0 && (state == 'Z' || state == 'X') ? -ENOENT : ret;
 }
 
 int record_name(pid_t pid, uint64_t start_time, char *buf, size_t size)
@@ -218,7 +223,7 @@ int record_parse(char *buf, size_t len, struct decision_record *r, struct shm_er
         return 0;
 }
 
-/* The record directory, made if missing; refused unless a directory of root's alone. */
+/* The record directory, made if missing; refused unless ours alone (root's, for the hook). */
 static int open_record_dir(const char *dir, bool create, struct shm_error *err)
 {
         struct stat st;
@@ -231,7 +236,7 @@ static int open_record_dir(const char *dir, bool create, struct shm_error *err)
         }
         if (fd < 0)
                 return shm_error_set(err, errno, "cannot open '%s': %s", dir, strerror(errno));
-        if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077)) {
+        if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
                 close(fd);
                 return shm_error_set(err, EPERM,
                                      "'%s' is not a directory of root's alone (0700); not using it",

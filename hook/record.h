@@ -46,9 +46,12 @@ void record_write(const struct decision_record *r);
 /* The same in another directory; returns 0 or -errno with *err filled. */
 int record_write_at(const char *dir, const struct decision_record *r, struct shm_error *err);
 
-/* Field 22 of /proc/PID/stat (after the comm, which may hold spaces and ')'). */
-int proc_stat_parse(const char *buf, pid_t *ppid, uint64_t *start_time);
-/* Read it for pid from /proc; -ENOENT when the process is gone. */
+/*
+ * Fields 3 (state), 4 (ppid) and 22 (start time) of /proc/PID/stat, after
+ * the comm, which may hold spaces and ')'. state and ppid may be NULL.
+ */
+int proc_stat_parse(const char *buf, char *state, pid_t *ppid, uint64_t *start_time);
+/* Read them for pid from /proc; -ENOENT when the process is gone or a zombie. */
 int proc_start_time(pid_t pid, pid_t *ppid, uint64_t *start_time);
 
 /* "PID-STARTTIME": the name of a record file. */

@@ -605,6 +605,21 @@ static void read_limit(struct container *c, int version)
         }
 }
 
+/* A detached container's parent is init: the runtime's state directory names it. */
+static void runtime_of(struct container *c)
+{
+        static const char *const runtimes[] = {"runc", "crun"};
+        for (size_t i = 0; i < ARRAY_SIZE(runtimes); i++) {
+                char path[CONTAINER_ID_MAX + 32];
+                struct stat st;
+                snprintf(path, sizeof(path), "/run/%s/%s", runtimes[i], c->id);
+                if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+                        snprintf(c->engine, sizeof(c->engine), "%s", runtimes[i]);
+                        return;
+                }
+        }
+}
+
 static void identify(struct node *n, struct container *c)
 {
         _cleanup_free_ char *cgroup = NULL, *comm = NULL;
@@ -637,6 +652,8 @@ static void identify(struct node *n, struct container *c)
                 comm[strcspn(comm, "\n")] = '\0';
         snprintf(c->engine, sizeof(c->engine), "%s",
                  status_guess_engine(comm ? comm : "", c->cgroup));
+        if (strcmp(c->engine, "unknown") == 0 && container_id_valid(c->id))
+                runtime_of(c);
 }
 
 /* ---- what the numbers mean ---- */
