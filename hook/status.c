@@ -344,7 +344,8 @@ static void scan_one(struct node *n, const char *name)
 
 static int scan_proc(struct node *n)
 {
-        int fd = dup(n->proc_fd);
+        /* n->proc_fd is O_PATH, which getdents refuses. */
+        int fd = openat(n->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = fd < 0 ? NULL : fdopendir(fd);
         struct dirent *de;
         if (!d) {
@@ -385,7 +386,8 @@ static void merge_records(struct node *n)
 
 static int open_in_root(int root_fd, const char *path, uint64_t resolve)
 {
-        struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW, .resolve = resolve};
+        /* No O_NOFOLLOW: with RESOLVE_NO_SYMLINKS a link at the end is ELOOP, not an fd of it. */
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = resolve};
         return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 }
 
