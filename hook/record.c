@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,10 +20,11 @@
 #include "state.h"
 
 /* tmpfs counts a directory's size as 20 bytes an entry (BOGO_DIRENT_SIZE). */
-#define TMPFS_DIRENT_SIZE 20
-#define TMP_PREFIX        ".tmp-"
-#define TMP_MAX_AGE       60
-#define VALUE_MAX         1100
+#define TMPFS_DIRENT_SIZE  20
+#define RECORD_PRUNE_EVERY 64
+#define TMP_PREFIX         ".tmp-"
+#define TMP_MAX_AGE        60
+#define VALUE_MAX          1100
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -293,12 +296,21 @@ int record_prune_fd(int dir_fd, size_t *live)
         return 0;
 }
 
-/* Prune only when the directory has grown: a fstat at each start, a scan rarely. */
-static bool too_many_records(int dir_fd)
+/*
+ * Prune only now and then: on tmpfs (/run on every systemd node) when the
+ * directory's size says about RECORD_PRUNE_AT entries, a fstat away; other
+ * file systems never shrink a directory's size, so there one container start
+ * in RECORD_PRUNE_EVERY prunes, chosen by its pid.
+ */
+static bool too_many_records(int dir_fd, pid_t pid)
 {
         struct stat st;
+        struct statfs sf;
         size_t live;
-        if (fstat(dir_fd, &st) < 0 || st.st_size < (off_t)RECORD_PRUNE_AT * TMPFS_DIRENT_SIZE)
+        if (fstatfs(dir_fd, &sf) < 0 || fstat(dir_fd, &st) < 0)
+                return false;
+        if (sf.f_type == TMPFS_MAGIC ? st.st_size < (off_t)RECORD_PRUNE_AT * TMPFS_DIRENT_SIZE
+                                     : pid % RECORD_PRUNE_EVERY != 0)
                 return false;
         return record_prune_fd(dir_fd, &live) < 0 || live >= RECORD_MAX_FILES;
 }
@@ -321,7 +333,7 @@ int record_write_at(const char *dir, const struct decision_record *in, struct sh
         _cleanup_close_ int dir_fd = open_record_dir(dir, true, err);
         if (dir_fd < 0)
                 return dir_fd;
-        if (too_many_records(dir_fd))
+        if (too_many_records(dir_fd, r.pid))
                 return shm_error_set(err, ENOSPC, "'%s' holds %d live records; not adding one", dir,
                                      RECORD_MAX_FILES);
         record_name(r.pid, r.start_time, name, sizeof(name));

@@ -15,7 +15,7 @@ MiB=1048576
 RECORDS=/run/oci-shm-hook
 # The directory the hook makes on a real node; here a tmpfs of this test's over it.
 [ -d "$RECORDS" ] || install -d -m 0700 "$RECORDS"
-mount -t tmpfs -o size=4m,mode=0700 status-records "$RECORDS"
+mount -t tmpfs -o size=16m,mode=0700 status-records "$RECORDS"
 add_cleanup "umount -l $RECORDS"
 
 # A policy whose file name needs escaping in Prometheus labels and JSON.
@@ -273,6 +273,13 @@ status >/dev/null
 ms=$((($(date +%s%N) - start) / 1000000))
 [ "$ms" -lt 1000 ] && pass "status with 1000 stale records: $ms ms" || fail "status took $ms ms"
 expect_eq "the 1000 stale records are removed" "$(ls "$RECORDS" | grep -c '^4194303-' || true)" 0
+# The hook itself prunes a directory that has grown (tmpfs: about 1024 entries).
+for i in $(seq 1100); do
+        echo "version=1" >"$RECORDS/4194303-$i"
+done
+OUT=$(run_runc "$WORK/w")
+expect_eq "the hook pruned 1100 stale records while writing its own" \
+        "$(ls "$RECORDS" | grep -c '^4194303-' || true)" 0
 
 cleanup_podman
 crun delete -f "$B" >/dev/null 2>&1 || true
