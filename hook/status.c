@@ -100,10 +100,13 @@ struct container {
 struct node {
         int proc_fd;
         ino_t self_mnt;
+        ino_t init_mnt; /* PID 1's: the node's, when status runs in a container */
         dev_t self_root_dev;
         ino_t self_root_ino;
         bool host_shm_known;
         dev_t host_shm_dev;
+        bool init_shm_known;
+        dev_t init_shm_dev;
         struct container *c;
         size_t n, cap;
         struct record_list records;
@@ -323,7 +326,8 @@ static void scan_one(struct node *n, const char *name)
         pid_t pid, ppid;
         uint64_t start;
 
-        if (n->n >= SCAN_MAX || ns_of(n->proc_fd, name, "mnt", &mnt) < 0 || mnt == n->self_mnt)
+        if (n->n >= SCAN_MAX || ns_of(n->proc_fd, name, "mnt", &mnt) < 0 || mnt == n->self_mnt ||
+            mnt == n->init_mnt)
                 return;
         snprintf(path, sizeof(path), "%s/root", name);
         if (fstatat(n->proc_fd, path, &st, 0) < 0 ||
@@ -674,7 +678,8 @@ static void classify(struct node *n, struct container *c)
                         c->shared++;
         if (!c->shm.ok)
                 c->kind = c->shm.symlink ? "symlink" : "none";
-        else if (n->host_shm_known && c->shm.dev == n->host_shm_dev)
+        else if ((n->host_shm_known && c->shm.dev == n->host_shm_dev) ||
+                 (n->init_shm_known && c->shm.dev == n->init_shm_dev))
                 c->kind = "host";
         else if (!c->shm.mount_root)
                 c->kind = "none"; /* a directory of /dev: nothing mounted there */
@@ -1312,6 +1317,21 @@ static int status_parse(int argc, char **argv, struct status_options *o)
 
 /* ---- the command ---- */
 
+/* The node's own mount namespace and /dev/shm, as PID 1 has them (hostPID in a pod). */
+static void init_shm(struct node *n)
+{
+        struct shm_view v = {0};
+        if (ns_of(n->proc_fd, "1", "mnt", &n->init_mnt) < 0)
+                n->init_mnt = n->self_mnt;
+        _cleanup_close_ int root = openat(n->proc_fd, "1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = root >= 0 ? open_shm(root, &v) : -1;
+        struct stat st;
+        if (fd >= 0 && !v.symlink && fstat(fd, &st) == 0) {
+                n->init_shm_known = true;
+                n->init_shm_dev = st.st_dev;
+        }
+}
+
 static int node_open(struct node *n, const struct status_options *o)
 {
         struct stat st;
@@ -1328,6 +1348,7 @@ static int node_open(struct node *n, const struct status_options *o)
                 n->host_shm_known = true;
                 n->host_shm_dev = st.st_dev;
         }
+        init_shm(n);
         if (record_load(o->record_dir, &n->records, &err) < 0)
                 fprintf(stderr, "oci-shm-hook status: records: %s\n", err.message);
         if (scan_proc(n) < 0) {
