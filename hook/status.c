@@ -334,7 +334,8 @@ static void scan_one(struct node *n, const char *name)
             (st.st_dev == n->self_root_dev && st.st_ino == n->self_root_ino))
                 return;
         pid = (pid_t)atoi(name);
-        if (proc_start_time(pid, &ppid, &start) < 0)
+        /* Kernel threads (children of kthreadd, pid 2) such as kdevtmpfs are no containers. */
+        if (proc_start_time(pid, &ppid, &start) < 0 || pid == 2 || ppid == 2)
                 return;
         struct container *c = by_mnt_ns(n, mnt);
         if (c && (c->start_time < start || (c->start_time == start && c->pid < pid)))
