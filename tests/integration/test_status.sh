@@ -165,6 +165,21 @@ expect_contains "symlinked /dev/shm: the note names the link" "$(jq -r .shm.note
         "symbolic link to '$DECOY', which leads nowhere"
 expect_not_contains "the decoy's size shows nowhere" "$(status --all --json)" "7962624"
 runc delete -f "$L" >/dev/null
+# A link that tries to climb out ("../../../..") resolves inside the root:
+# there it reaches the container's own /tmp, a tmpfs of 3332k.
+L2=$(new_id)
+bundle "$WORK/l2" "" '["sleep", "600"]'
+jq_edit "$WORK/l2/config.json" '.mounts |= map(select(.destination | startswith("/dev") | not))'
+mkdir -p "$WORK/l2/rootfs/dev"
+ln -s ../../../../../../tmp "$WORK/l2/rootfs/dev/shm"
+mount -t tmpfs -o size=3332k status-l2tmp "$WORK/l2/rootfs/tmp"
+add_cleanup "umount -l $WORK/l2/rootfs/tmp"
+runc run -d --bundle "$WORK/l2" "$L2" </dev/null >"$WORK/l2.out" 2>&1 || fail "the second symlink container: $(cat "$WORK/l2.out")"
+jl2=$(json_of "$L2" --all)
+expect_eq "a link climbing out is read inside the container's root" \
+        "$(jq -c '[.shm.symlink, .shm.size_bytes, .shm.kind]' <<<"$jl2")" '[true,3411968,"private-tmpfs"]'
+expect_contains "and noted" "$(jq -r .shm.note <<<"$jl2")" "read inside the container's root"
+runc delete -f "$L2" >/dev/null
 
 # ---- Podman: a container and a pod sharing one tmpfs ----
 D=$WORK/podman
