@@ -260,6 +260,16 @@ expect_contains "Prometheus: B's segments" "$(cat "$WORK/shm.prom")" \
         "oci_shm_sysv_segments{container=\"$B\",engine=\"crun\""
 expect_eq "--output leaves no temporary file" "$(ls "$WORK" | grep -c 'shm.prom.tmp' || true)" 0
 
+# ---- a /dev/shm with 100,000 files costs status nothing (statfs only) ----
+pid_a=$(jq .pid <<<"$ja")
+(cd "/proc/$pid_a/root/dev/shm" && seq -f 'f%g' 100000 | xargs touch)
+start=$(date +%s%N)
+inodes=$(json_of "$A" | jq .shm.inodes_used)
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$inodes" -ge 100000 ] && pass "inodes used counts the 100,000 files ($inodes)" ||
+        fail "inodes used: $inodes"
+[ "$ms" -lt 1000 ] && pass "status with 100,000 files in a /dev/shm: $ms ms" || fail "status took $ms ms"
+
 # ---- the record write never fails a start ----
 chmod 0755 "$RECORDS"
 before=$(ls "$RECORDS" | wc -l)
