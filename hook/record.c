@@ -297,20 +297,22 @@ int record_prune_fd(int dir_fd, size_t *live)
 }
 
 /*
- * Prune only now and then: on tmpfs (/run on every systemd node) when the
- * directory's size says about RECORD_PRUNE_AT entries, a fstat away; other
- * file systems never shrink a directory's size, so there one container start
- * in RECORD_PRUNE_EVERY prunes, chosen by its pid.
+ * Prune only now and then: when the directory's size says about
+ * RECORD_PRUNE_AT entries (tmpfs, /run on every systemd node, counts 20 bytes
+ * an entry), a fstat away. Other file systems never shrink a directory, so
+ * once one is that large only one container start in RECORD_PRUNE_EVERY,
+ * chosen by its pid, prunes it.
  */
 static bool too_many_records(int dir_fd, pid_t pid)
 {
         struct stat st;
         struct statfs sf;
         size_t live;
-        if (fstatfs(dir_fd, &sf) < 0 || fstat(dir_fd, &st) < 0)
+        /* No file system makes a directory of a few entries this large: one fstat, mostly. */
+        if (fstat(dir_fd, &st) < 0 || st.st_size < (off_t)RECORD_PRUNE_AT * TMPFS_DIRENT_SIZE ||
+            fstatfs(dir_fd, &sf) < 0)
                 return false;
-        if (sf.f_type == TMPFS_MAGIC ? st.st_size < (off_t)RECORD_PRUNE_AT * TMPFS_DIRENT_SIZE
-                                     : pid % RECORD_PRUNE_EVERY != 0)
+        if (sf.f_type != TMPFS_MAGIC && pid % RECORD_PRUNE_EVERY != 0)
                 return false;
         return record_prune_fd(dir_fd, &live) < 0 || live >= RECORD_MAX_FILES;
 }
@@ -339,7 +341,8 @@ int record_write_at(const char *dir, const struct decision_record *in, struct sh
         record_name(r.pid, r.start_time, name, sizeof(name));
         snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name);
         _cleanup_close_ int fd =
-            openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+            openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                   0600); /* O_NONBLOCK: a FIFO there could not stall the start */
         if (fd < 0)
                 return shm_error_set(err, errno, "cannot create '%s/%s': %s", dir, tmp,
                                      strerror(errno));

@@ -240,6 +240,17 @@ static void test_write_and_load(void **state)
         assert_int_equal(l.n, 0);
         record_list_free(&l);
 
+        /* A FIFO where the temporary file goes fails the write at once, never blocks it. */
+        char *fifo;
+        record_name(getpid(), start, name, sizeof(name));
+        assert_true(asprintf(&fifo, "%s/.tmp-%s", dir, name) > 0);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        struct decision_record self = SAMPLE;
+        self.pid = getpid();
+        self.start_time = start;
+        assert_int_equal(record_write_at(dir, &self, &e), -ENXIO);
+        free(fifo);
+
         /* A directory others can write is refused, for writing and reading. */
         assert_int_equal(chmod(dir, 0755), 0);
         struct decision_record r = SAMPLE;
