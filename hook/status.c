@@ -101,6 +101,8 @@ struct node {
         int proc_fd;
         ino_t self_mnt;
         ino_t init_mnt; /* PID 1's: the node's, when status runs in a container */
+        dev_t init_root_dev;
+        ino_t init_root_ino;
         dev_t self_root_dev;
         ino_t self_root_ino;
         bool host_shm_known;
@@ -110,6 +112,7 @@ struct node {
         struct container *c;
         size_t n, cap;
         struct record_list records;
+        char run_dir[PATH_MAX]; /* the parent of the record directory: /run */
 };
 
 /* ---- small pure helpers (unit tested) ---- */
@@ -315,8 +318,9 @@ static struct container *by_mnt_ns(struct node *n, ino_t mnt)
 
 /*
  * One /proc entry: a candidate when its mount namespace and root both differ
- * from ours (a systemd service with PrivateTmp has its own namespace but our
- * root). The earliest started process stands for its namespace.
+ * from ours and from PID 1's (a systemd service with PrivateTmp has its own
+ * namespace but the node's root). The earliest started process stands for
+ * its namespace.
  */
 static void scan_one(struct node *n, const char *name)
 {
@@ -331,7 +335,8 @@ static void scan_one(struct node *n, const char *name)
                 return;
         snprintf(path, sizeof(path), "%s/root", name);
         if (fstatat(n->proc_fd, path, &st, 0) < 0 ||
-            (st.st_dev == n->self_root_dev && st.st_ino == n->self_root_ino))
+            (st.st_dev == n->self_root_dev && st.st_ino == n->self_root_ino) ||
+            (st.st_dev == n->init_root_dev && st.st_ino == n->init_root_ino))
                 return;
         pid = (pid_t)atoi(name);
         /* Kernel threads (children of kthreadd, pid 2) such as kdevtmpfs are no containers. */
@@ -612,14 +617,17 @@ static void read_limit(struct container *c, int version)
         }
 }
 
-/* A detached container's parent is init: the runtime's state directory names it. */
-static void runtime_of(struct container *c)
+/*
+ * A detached container's parent is init: the runtime's state directory names
+ * it, in the /run that holds the records (/host/run in the DaemonSet).
+ */
+static void runtime_of(const struct node *n, struct container *c)
 {
         static const char *const runtimes[] = {"runc", "crun"};
         for (size_t i = 0; i < ARRAY_SIZE(runtimes); i++) {
-                char path[CONTAINER_ID_MAX + 32];
+                char path[sizeof(n->run_dir) + sizeof(c->id) + 16];
                 struct stat st;
-                snprintf(path, sizeof(path), "/run/%s/%s", runtimes[i], c->id);
+                snprintf(path, sizeof(path), "%s/%s/%s", n->run_dir, runtimes[i], c->id);
                 if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
                         snprintf(c->engine, sizeof(c->engine), "%s", runtimes[i]);
                         return;
@@ -660,7 +668,7 @@ static void identify(struct node *n, struct container *c)
         snprintf(c->engine, sizeof(c->engine), "%s",
                  status_guess_engine(comm ? comm : "", c->cgroup));
         if (strcmp(c->engine, "unknown") == 0 && container_id_valid(c->id))
-                runtime_of(c);
+                runtime_of(n, c);
 }
 
 /* ---- what the numbers mean ---- */
@@ -1318,15 +1326,30 @@ static int status_parse(int argc, char **argv, struct status_options *o)
 
 /* ---- the command ---- */
 
-/* The node's own mount namespace and /dev/shm, as PID 1 has them (hostPID in a pod). */
-static void init_shm(struct node *n)
+/* ".../oci-shm-hook" -> "...", where runc and crun keep their state; else /run. */
+static void run_dir_of(const char *record_dir, char *out, size_t size)
+{
+        const char *slash = strrchr(record_dir, '/');
+        if (slash && slash > record_dir && strcmp(slash, "/oci-shm-hook") == 0 &&
+            (size_t)(slash - record_dir) < size)
+                snprintf(out, size, "%.*s", (int)(slash - record_dir), record_dir);
+        else
+                snprintf(out, size, "/run");
+}
+
+/* The node's own mount namespace, root and /dev/shm, as PID 1 has them (hostPID in a pod). */
+static void init_view(struct node *n)
 {
         struct shm_view v = {0};
+        struct stat st;
         if (ns_of(n->proc_fd, "1", "mnt", &n->init_mnt) < 0)
                 n->init_mnt = n->self_mnt;
+        if (fstatat(n->proc_fd, "1/root", &st, 0) == 0) {
+                n->init_root_dev = st.st_dev;
+                n->init_root_ino = st.st_ino;
+        }
         _cleanup_close_ int root = openat(n->proc_fd, "1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int fd = root >= 0 ? open_shm(root, &v) : -1;
-        struct stat st;
         if (fd >= 0 && !v.symlink && fstat(fd, &st) == 0) {
                 n->init_shm_known = true;
                 n->init_shm_dev = st.st_dev;
@@ -1349,7 +1372,8 @@ static int node_open(struct node *n, const struct status_options *o)
                 n->host_shm_known = true;
                 n->host_shm_dev = st.st_dev;
         }
-        init_shm(n);
+        init_view(n);
+        run_dir_of(o->record_dir, n->run_dir, sizeof(n->run_dir));
         if (record_load(o->record_dir, &n->records, &err) < 0)
                 fprintf(stderr, "oci-shm-hook status: records: %s\n", err.message);
         if (scan_proc(n) < 0) {
