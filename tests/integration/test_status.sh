@@ -10,6 +10,8 @@ source "$HERE/lib.sh"
 source "$HERE/engines/common.sh"
 need_root
 need runc crun podman catatonit busybox jq gcc promtool
+# A command that fails outside a check ends the test (set -e): say which.
+trap 'echo "FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 
 MiB=1048576
 RECORDS=/run/oci-shm-hook
