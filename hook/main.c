@@ -20,9 +20,11 @@
 #include "log.h"
 #include "mount.h"
 #include "policy.h"
+#include "record.h"
 #include "size.h"
 #include "spec.h"
 #include "state.h"
+#include "status.h"
 
 #ifndef OCI_SHM_HOOK_VERSION
 #define OCI_SHM_HOOK_VERSION "0.0.0"
@@ -732,6 +734,20 @@ static int decide_and_apply(const struct options *o, struct hook_run *h)
         line.outcome = &outcome;
         line.result = outcome.result;
         log_decision(LOG_INFO, &line);
+        /* For `status`; it never fails or delays the container. */
+        record_write(&(struct decision_record){
+            .id = h->state.id,
+            .pid = h->state.pid,
+            /* status names a bundle no engine claims (runc, crun) from their state dirs */
+            .engine = h->engine.kind == ENGINE_NONE ? "unknown" : engine_name(h->engine.kind),
+            .image = image_name(&h->lookup),
+            .rule_file = decision.rule->file,
+            .rule_line = decision.rule->line,
+            .kind = shm_kind_name(outcome.kind),
+            .target = decision.bytes,
+            .after = outcome.after,
+            .result = outcome.result,
+        });
         return EXIT_SUCCESS;
 }
 
@@ -792,6 +808,8 @@ out:
 int main(int argc, char **argv)
 {
         struct options o;
+        if (argc > 1 && strcmp(argv[1], "status") == 0)
+                return status_main(argc - 1, argv + 1);
         int r = parse_options(argc, argv, &o);
         if (r >= 0)
                 return r;

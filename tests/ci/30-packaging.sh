@@ -99,6 +99,8 @@ for f in "$prefix/libexec/oci/hooks.d/oci-shm-hook 755" "$prefix/libexec/oci/hoo
         expect_eq "DESTDIR install: $1" "$(stat -c %a "$DEST$1" 2>/dev/null || echo missing)" "$2"
 done
 [ -d "$DEST$sysconf/oci-shm-hook/policy.d" ] && pass "DESTDIR install: empty policy.d/" || fail "no policy.d/"
+expect_eq "DESTDIR install: $prefix/sbin/oci-shm-hook is the hook" \
+        "$(readlink -f "$DEST$prefix/sbin/oci-shm-hook")" "$(readlink -f "$DEST$prefix/libexec/oci/hooks.d/oci-shm-hook")"
 expect_eq "nothing installed outside DESTDIR" "$(grep -c "^-- Installing: $DEST" "$WORK/install.log")" \
         "$(grep -c '^-- Installing: ' "$WORK/install.log")"
 expect_eq "the installed hooks.d JSON names the installed hook" \
@@ -127,7 +129,7 @@ for f in ./usr/libexec/oci/hooks.d/oci-shm-hook ./usr/libexec/oci/hooks.d/oci-sh
         ./usr/share/containers/oci/hooks.d/oci-shm-hook.json ./etc/oci-shm-hook/policy.conf \
         ./etc/oci-shm-hook/policy.d/ ./usr/share/man/man8/oci-shm-hook.8.gz \
         ./usr/share/man/man8/oci-shm-runtime.8.gz ./usr/share/man/man5/oci-shm-policy.5.gz \
-        ./usr/share/doc/oci-shm-hook/copyright; do
+        ./usr/share/doc/oci-shm-hook/copyright ./usr/sbin/oci-shm-hook; do
         grep -qxF "$f" <<<"$contents" && pass "the .deb has $f" || fail "the .deb lacks $f"
 done
 expect_eq "policy.conf is a conffile" "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles)" \
@@ -181,6 +183,7 @@ if rpmbuild --define "_topdir $RPMTOP" --load="$RPMTOP/macros" --nodeps --nochec
         RPMFILE=$(ls "$RPMTOP"/RPMS/*/oci-shm-hook-"$VERSION"-*.rpm)
         expect_eq "the RPM's %config(noreplace) file" "$(rpm -qcp "$RPMFILE" 2>/dev/null)" /etc/oci-shm-hook/policy.conf
         expect_contains "the RPM has the hook" "$(rpm -qlp "$RPMFILE" 2>/dev/null)" /usr/libexec/oci/hooks.d/oci-shm-hook
+        expect_contains "the RPM has /usr/sbin/oci-shm-hook" "$(rpm -qlp "$RPMFILE" 2>/dev/null)" /usr/sbin/oci-shm-hook
 else
         tail -30 "$RPMTOP/build.log"
         fail "rpmbuild failed"
@@ -231,6 +234,10 @@ expect_eq "man -w oci-shm-hook" "$(man -w oci-shm-hook 2>&1)" /usr/share/man/man
 expect_eq "man -w 5 oci-shm-policy" "$(man -w 5 oci-shm-policy 2>&1)" /usr/share/man/man5/oci-shm-policy.5.gz
 expect_eq "man -w oci-shm-runtime" "$(man -w oci-shm-runtime 2>&1)" /usr/share/man/man8/oci-shm-runtime.8.gz
 expect_eq "--version" "$(/usr/libexec/oci/hooks.d/oci-shm-hook --version)" "oci-shm-hook $VERSION"
+expect_eq "oci-shm-hook is on the PATH as /usr/sbin/oci-shm-hook" \
+        "$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v oci-shm-hook) $(/usr/sbin/oci-shm-hook --version)" \
+        "/usr/sbin/oci-shm-hook oci-shm-hook $VERSION"
+expect_contains "oci-shm-hook status runs from the PATH" "$(/usr/sbin/oci-shm-hook status)" "CONTAINER"
 expect_contains "the shipped policy is valid and changes nothing" \
         "$(/usr/libexec/oci/hooks.d/oci-shm-hook check)" "policy OK: 0 rules"
 cp /etc/oci-shm-hook/policy.conf "$WORK/policy.orig"
@@ -280,5 +287,7 @@ apt-get purge -y -qq oci-shm-hook >"$WORK/purge.log" 2>&1 || fail "purge: $(cat 
 [ ! -e /usr/share/containers/oci/hooks.d/oci-shm-hook.json ] && pass "purge removes the hooks.d JSON" ||
         fail "hooks.d JSON left after purge"
 [ ! -e /usr/libexec/oci/hooks.d/oci-shm-hook ] && pass "purge removes the hook" || fail "hook left after purge"
+[ ! -e /usr/sbin/oci-shm-hook ] && [ ! -L /usr/sbin/oci-shm-hook ] && pass "purge removes /usr/sbin/oci-shm-hook" ||
+        fail "/usr/sbin/oci-shm-hook left after purge"
 
 finish

@@ -2,18 +2,27 @@
 /*
  * The symlink-exchange race (runc CVE-2021-30465 class), as a test.
  *
- * In a private mount namespace: <base>/root/dev/shm is a directory and
- * <base>/root/dev/link a symlink to <base>/outside. A thread swaps the two
- * names with renameat2(RENAME_EXCHANGE) in a tight loop while the main thread
- * resolves and mounts with the hook's own shm_target_open() + shm_mount_tmpfs(),
- * thousands of times. After each attempt the swapper is paused, the new mount
- * is found in /proc/self/mountinfo, classified (inside the root or not) and
- * unmounted. Zero mounts may land outside the root, for the new mount API and
- * for the legacy fallback. The same loop with a naive path-string mount(2)
- * must escape at least once: proof that the test can see an escape.
+ * In a private mount namespace, two shapes, each with a root and an outside
+ * directory of its own:
+ *  - "shm": <root>/dev/shm is a directory and <root>/dev/link a symlink to the
+ *    outside; a thread swaps the two names.
+ *  - "dev": <root>/dev has no shm, so whoever mounts first creates it, and
+ *    <root>/devlink is a symlink to the outside; a thread swaps dev itself.
+ * The swaps are renameat2(RENAME_EXCHANGE) in a tight loop, while the main
+ * thread resolves and mounts with the hook's own shm_target_open() +
+ * shm_mount_tmpfs(), thousands of times. After each attempt the swapper is
+ * paused, every new mount is found in /proc/self/mountinfo, classified (under
+ * the shape's root or not) and unmounted, and the outside directory is checked
+ * to be still empty (a mkdir through the symlink would leave outside/shm).
+ * Zero mounts may land outside the root and nothing may appear outside, for
+ * the new mount API and for the legacy fallback. The same loop with a naive
+ * path-string mkdir(2) + mount(2) must escape at least once per shape: proof
+ * that the test can see an escape.
  *
- * Usage: race [ITERATIONS]  (default 5000 per mode; needs root; exit 77 when not)
+ * Usage: race [ITERATIONS]  (default 5000 per mode and shape; needs root;
+ * exit 77 when not)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,11 +39,30 @@
 
 #include "mount.h"
 
-#define SKIP 77
+#define SKIP       77
+#define MAX_NEW    16
+#define N_SHAPES   2
+#define MAX_ROUNDS 10000000
 
-static char base[64], root[128], dev[128], outside[128];
-static atomic_int stop, pause_request, paused;
+struct shape {
+        const char *name;
+        const char *desc;  /* for the heading */
+        char root[128];    /* everything under it is inside */
+        char outside[128]; /* the symlink's target: must stay empty */
+        char target[160];  /* <root>/dev/shm as a string, for the naive mount */
+        int root_fd;
+        int swap_fd;       /* the directory whose two entries are swapped */
+        const char *a, *b; /* those entries */
+        int real_dev_fd;   /* "dev": the real <root>/dev, whatever it is named; else -1 */
+        bool creates;      /* no shm directory: the mounter creates it */
+};
+
+static char base[64];
+static atomic_int stop, pause_request;
 static atomic_long swaps;
+/* Held by the swapper around each rename, and by the main thread while paused. */
+static pthread_mutex_t swap_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t swap_resumed = PTHREAD_COND_INITIALIZER;
 
 static void die(const char *what)
 {
@@ -44,32 +72,53 @@ static void die(const char *what)
 
 static void *swapper(void *arg)
 {
-        int dev_fd = *(int *)arg;
+        const struct shape *s = arg;
         while (!atomic_load(&stop)) {
-                if (atomic_load(&pause_request)) {
-                        atomic_store(&paused, 1);
-                        while (atomic_load(&pause_request) && !atomic_load(&stop))
-                                sched_yield();
-                        atomic_store(&paused, 0);
-                        continue;
-                }
+                pthread_mutex_lock(&swap_lock);
+                while (atomic_load(&pause_request) && !atomic_load(&stop))
+                        pthread_cond_wait(&swap_resumed, &swap_lock);
                 /* EBUSY while the directory is a mount point: try again. */
-                if (renameat2(dev_fd, "shm", dev_fd, "link", RENAME_EXCHANGE) == 0)
+                if (!atomic_load(&stop) &&
+                    renameat2(s->swap_fd, s->a, s->swap_fd, s->b, RENAME_EXCHANGE) == 0)
                         atomic_fetch_add(&swaps, 1);
+                pthread_mutex_unlock(&swap_lock);
         }
         return NULL;
 }
 
+/*
+ * A lock rather than a flag the swapper polls: pausing then never waits for a
+ * preempted swapper to be scheduled again, which on a loaded machine took most
+ * of the run.
+ */
 static void pause_swapper(void)
 {
         atomic_store(&pause_request, 1);
-        while (!atomic_load(&paused))
-                sched_yield();
+        pthread_mutex_lock(&swap_lock);
 }
 
 static void resume_swapper(void)
 {
         atomic_store(&pause_request, 0);
+        pthread_cond_broadcast(&swap_resumed);
+        pthread_mutex_unlock(&swap_lock);
+}
+
+static void start_swapper(pthread_t *thread, struct shape *s)
+{
+        atomic_store(&stop, 0);
+        atomic_store(&pause_request, 0);
+        if (pthread_create(thread, NULL, swapper, s) != 0)
+                die("pthread_create");
+}
+
+static void stop_swapper(pthread_t thread)
+{
+        pthread_mutex_lock(&swap_lock);
+        atomic_store(&stop, 1);
+        pthread_cond_broadcast(&swap_resumed);
+        pthread_mutex_unlock(&swap_lock);
+        pthread_join(thread, NULL);
 }
 
 static bool under(const char *path, const char *dir)
@@ -79,7 +128,7 @@ static bool under(const char *path, const char *dir)
 }
 
 struct landing {
-        int inside, outside, elsewhere;
+        int inside, outside, elsewhere, created;
 };
 
 static int baseline[8192];
@@ -110,12 +159,12 @@ static void take_baseline(void)
 
 /*
  * Find every mount made since the baseline, wherever it is, classify it by
- * its mount point and unmount it.
+ * its mount point and unmount it. Returns how many there were.
  */
-static void collect(struct landing *l, int *mounts_this_round)
+static int collect(const struct shape *s, struct landing *l)
 {
         char line[8192];
-        char points[16][PATH_MAX];
+        char points[MAX_NEW][PATH_MAX];
         int n = 0, id;
         FILE *f = fopen("/proc/self/mountinfo", "re");
 
@@ -125,16 +174,15 @@ static void collect(struct landing *l, int *mounts_this_round)
                 char point[PATH_MAX];
                 if (sscanf(line, "%d %*d %*s %*s %4095s", &id, point) != 2 || in_baseline(id))
                         continue;
-                if (n < 16)
+                if (n < MAX_NEW)
                         snprintf(points[n], PATH_MAX, "%s", point);
                 n++;
         }
         fclose(f);
-        *mounts_this_round = n;
-        for (int i = 0; i < n && i < 16; i++) {
-                if (under(points[i], dev))
+        for (int i = 0; i < n && i < MAX_NEW; i++) {
+                if (under(points[i], s->root))
                         l->inside++;
-                else if (under(points[i], outside))
+                else if (under(points[i], s->outside))
                         l->outside++;
                 else
                         l->elsewhere++;
@@ -144,6 +192,35 @@ static void collect(struct landing *l, int *mounts_this_round)
                         exit(1);
                 }
         }
+        return n;
+}
+
+/*
+ * After the mounts are gone: anything in the outside directory was created
+ * through the symlink. Count it, report the first, and remove it so the next
+ * attempt starts clean. Then remove the shm the attempt made inside, if any.
+ */
+static void sweep(const struct shape *s, struct landing *l)
+{
+        DIR *d = opendir(s->outside);
+        struct dirent *e;
+
+        if (!d)
+                die("open the outside directory");
+        while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (l->created++ == 0)
+                        fprintf(stderr, "race: %s: created outside: %s/%s\n", s->name, s->outside,
+                                e->d_name);
+                if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 &&
+                    unlinkat(dirfd(d), e->d_name, 0) < 0)
+                        die("remove what was created outside");
+        }
+        closedir(d);
+        if (s->real_dev_fd >= 0 && unlinkat(s->real_dev_fd, "shm", AT_REMOVEDIR) < 0 &&
+            errno != ENOENT)
+                die("remove the shm directory made inside");
 }
 
 enum mode { MODE_AUTO, MODE_LEGACY, MODE_NAIVE };
@@ -152,15 +229,7 @@ static const char *mode_name(enum mode m)
 {
         return m == MODE_AUTO     ? "new mount API (openat2 + move_mount)"
                : m == MODE_LEGACY ? "legacy (O_NOFOLLOW walk + /proc/thread-self/fd)"
-                                  : "naive mount(2) on the path string";
-}
-
-/* A tmpfs like shm_mount_tmpfs() makes, but with a source we can find. */
-static int naive_mount(void)
-{
-        char path[sizeof(dev) + 8];
-        snprintf(path, sizeof(path), "%s/shm", dev);
-        return mount("race-shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m");
+                                  : "naive mkdir(2) + mount(2) on the path string";
 }
 
 struct result {
@@ -169,45 +238,58 @@ struct result {
         double seconds;
 };
 
-static struct result run(enum mode mode, int iterations, int root_fd)
+/* A tmpfs like shm_mount_tmpfs() makes, but through the path string. */
+static void naive_attempt(const struct shape *s, struct result *r)
+{
+        if (s->creates && mkdir(s->target, 0755) < 0 && errno != EEXIST)
+                r->refused++;
+        else if (mount("race-shm", s->target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                       "size=1m") < 0)
+                r->refused++;
+}
+
+/* Exactly what the hook does: resolve (creating shm if missing), mount onto the fd. */
+static void hook_attempt(const struct shape *s, enum mode mode, struct result *r)
+{
+        enum shm_mount_api api = mode == MODE_AUTO ? SHM_MOUNT_API_AUTO : SHM_MOUNT_API_LEGACY;
+        struct shm_target t;
+        struct shm_error err = {0};
+        int rc = shm_target_open(s->root_fd, "race/dev/shm", &api, &t, &err);
+
+        if (mode == MODE_AUTO && api != SHM_MOUNT_API_AUTO) {
+                fprintf(stderr, "race: the kernel has no openat2; the AUTO round would test "
+                                "LEGACY\n");
+                exit(SKIP);
+        }
+        if (rc == 0) {
+                rc = shm_mount_tmpfs(t.fd, 1 << 20, api, "race/dev/shm", NULL, &err);
+                if (rc < 0)
+                        shm_target_undo(&t);
+                shm_target_close(&t);
+        }
+        if (rc == -ELOOP || rc == -ENOTDIR) {
+                r->refused++; /* the symlink was in place */
+        } else if (rc < 0) {
+                if (r->failed++ == 0)
+                        fprintf(stderr, "race: %s: first failure: %s\n", s->name, err.message);
+        }
+}
+
+static struct result run(const struct shape *s, enum mode mode, int iterations)
 {
         struct result r = {0};
         struct timespec t0, t1;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (int i = 0; i < iterations; i++) {
-                int rc, n;
-                if (mode == MODE_NAIVE) {
-                        rc = naive_mount() < 0 ? -errno : 0;
-                        if (rc < 0)
-                                r.refused++;
-                } else {
-                        enum shm_mount_api api =
-                            mode == MODE_AUTO ? SHM_MOUNT_API_AUTO : SHM_MOUNT_API_LEGACY;
-                        struct shm_target t;
-                        struct shm_error err = {0};
-                        rc = shm_target_open(root_fd, "race/dev/shm", &api, &t, &err);
-                        if (rc == 0) {
-                                if (mode == MODE_AUTO && api != SHM_MOUNT_API_AUTO) {
-                                        fprintf(stderr, "race: the kernel has no openat2; the "
-                                                        "AUTO round would test LEGACY\n");
-                                        exit(SKIP);
-                                }
-                                /* Exactly what the hook does: mount onto the fd. */
-                                rc =
-                                    shm_mount_tmpfs(t.fd, 1 << 20, api, "race/dev/shm", NULL, &err);
-                                if (rc < 0)
-                                        r.failed++;
-                                shm_target_undo(&t);
-                                shm_target_close(&t);
-                        } else {
-                                r.refused++; /* ELOOP or ENOTDIR: the symlink was in place */
-                        }
-                }
+                if (mode == MODE_NAIVE)
+                        naive_attempt(s, &r);
+                else
+                        hook_attempt(s, mode, &r);
                 pause_swapper();
-                collect(&r.l, &n);
-                if (n > 1)
+                if (collect(s, &r.l) > 1)
                         r.multi++;
+                sweep(s, &r.l);
                 resume_swapper();
                 /* Let the swapper run before the next attempt: on a loaded machine (or under
                  * ASan) this loop could otherwise starve it and exercise no race at all. It
@@ -221,19 +303,118 @@ static struct result run(enum mode mode, int iterations, int root_fd)
         return r;
 }
 
-int main(int argc, char **argv)
+/* The verdict on one mode of one shape: the number of failed checks. */
+static int check(enum mode mode, const struct result *r, long swapped, int iterations)
 {
-        int iterations = argc > 1 ? atoi(argv[1]) : 5000;
-        int dev_fd, root_fd, failures = 0;
-        pthread_t thread;
-        char link_target[sizeof(outside)];
+        int escapes = r->l.outside + r->l.elsewhere + r->l.created;
+        int failures = 0;
 
-        if (geteuid() != 0) {
-                printf("SKIP: needs root\n");
-                return SKIP;
+        if (swapped < iterations / 100) {
+                printf("  FAIL: the swapper barely ran (%ld swaps); the race was not "
+                       "exercised\n",
+                       swapped);
+                failures++;
         }
-        if (iterations < 1)
-                iterations = 1;
+        if (mode == MODE_NAIVE) {
+                if (escapes == 0) {
+                        printf("  FAIL: the naive mount never escaped: this test cannot catch "
+                               "a regression\n");
+                        failures++;
+                }
+                return failures;
+        }
+        if (escapes > 0) {
+                printf("  FAIL: %d mounts or directories landed outside the root\n", escapes);
+                failures++;
+        }
+        if (r->l.inside == 0 || r->refused == 0) {
+                printf("  FAIL: expected both mounts inside and refusals (inside=%d "
+                       "refused=%d)\n",
+                       r->l.inside, r->refused);
+                failures++;
+        }
+        if (r->l.inside + r->refused + r->failed != iterations || r->multi) {
+                printf("  FAIL: %d attempts do not add up (multi=%d)\n", iterations, r->multi);
+                failures++;
+        }
+        return failures;
+}
+
+static int run_shape(struct shape *s, int iterations)
+{
+        const enum mode modes[] = {MODE_AUTO, MODE_LEGACY, MODE_NAIVE};
+        int failures = 0;
+        pthread_t thread;
+
+        printf("race: shape %s: %s\n", s->name, s->desc);
+        start_swapper(&thread, s);
+        for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+                long swaps_before = atomic_load(&swaps);
+                struct result r = run(s, modes[m], iterations);
+                long swapped = atomic_load(&swaps) - swaps_before;
+                printf("  %-4s %-46s inside=%d escaped=%d (outside=%d elsewhere=%d "
+                       "created=%d) refused=%d failed=%d swaps=%ld %.1fs\n",
+                       s->name, mode_name(modes[m]), r.l.inside,
+                       r.l.outside + r.l.elsewhere + r.l.created, r.l.outside, r.l.elsewhere,
+                       r.l.created, r.refused, r.failed, swapped, r.seconds);
+                failures += check(modes[m], &r, swapped, iterations);
+        }
+        stop_swapper(thread);
+        return failures;
+}
+
+static int open_dir(const char *path)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                die(path);
+        return fd;
+}
+
+/* <base>/NAME and <base>/NAME-outside, with NAME/dev; the caller adds the rest. */
+static void shape_dirs(struct shape *s, const char *name)
+{
+        char dev[sizeof(s->root) + 8];
+
+        s->name = name;
+        snprintf(s->root, sizeof(s->root), "%s/%s", base, name);
+        snprintf(s->outside, sizeof(s->outside), "%s/%s-outside", base, name);
+        snprintf(s->target, sizeof(s->target), "%s/dev/shm", s->root);
+        snprintf(dev, sizeof(dev), "%s/dev", s->root);
+        if (mkdir(s->root, 0755) < 0 || mkdir(dev, 0755) < 0 || mkdir(s->outside, 0755) < 0)
+                die("mkdir");
+        s->root_fd = open_dir(s->root);
+        s->real_dev_fd = -1;
+}
+
+static void setup_shapes(struct shape shapes[N_SHAPES])
+{
+        struct shape *s = &shapes[0];
+
+        shape_dirs(s, "shm");
+        s->desc = "<root>/dev/shm (a directory) swapped with <root>/dev/link -> outside";
+        s->swap_fd = openat(s->root_fd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        s->a = "shm";
+        s->b = "link";
+        if (s->swap_fd < 0 || mkdirat(s->swap_fd, "shm", 0755) < 0 ||
+            symlinkat(s->outside, s->swap_fd, "link") < 0)
+                die("make dev/shm and dev/link");
+
+        s = &shapes[1];
+        shape_dirs(s, "dev");
+        s->desc = "<root>/dev (no shm in it) swapped with <root>/devlink -> outside";
+        s->swap_fd = s->root_fd;
+        s->a = "dev";
+        s->b = "devlink";
+        s->real_dev_fd = openat(s->root_fd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        s->creates = true;
+        if (s->real_dev_fd < 0 || symlinkat(s->outside, s->root_fd, "devlink") < 0)
+                die("make devlink");
+}
+
+/* A private mount namespace and a tmpfs of our own, so nothing else is in the way. */
+static int setup_base(void)
+{
         if (unshare(CLONE_NEWNS) < 0) {
                 if (errno == EPERM) {
                         printf("SKIP: cannot unshare the mount namespace\n");
@@ -243,77 +424,38 @@ int main(int argc, char **argv)
         }
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 die("make / private");
-
-        /* A tmpfs of our own, so nothing else on the machine is in the way. */
         snprintf(base, sizeof(base), "/tmp/oci-shm-race.XXXXXX");
         if (!mkdtemp(base))
                 die("mkdtemp");
         if (mount("race-base", base, "tmpfs", 0, "size=16m") < 0)
                 die("mount the base tmpfs");
-        snprintf(root, sizeof(root), "%s/root", base);
-        snprintf(dev, sizeof(dev), "%s/root/dev", base);
-        snprintf(outside, sizeof(outside), "%s/outside", base);
-        snprintf(link_target, sizeof(link_target), "%s/outside", base);
-        if (mkdir(root, 0755) < 0 || mkdir(dev, 0755) < 0 || mkdir(outside, 0755) < 0)
-                die("mkdir");
-        dev_fd = open(dev, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dev_fd < 0 || root_fd < 0)
-                die("open");
-        if (mkdirat(dev_fd, "shm", 0755) < 0 || symlinkat(link_target, dev_fd, "link") < 0)
-                die("make dev/shm and dev/link");
+        return 0;
+}
 
-        take_baseline();
-        if (pthread_create(&thread, NULL, swapper, &dev_fd) != 0)
-                die("pthread_create");
+int main(int argc, char **argv)
+{
+        long iterations = argc > 1 ? strtol(argv[1], NULL, 10) : 5000;
+        struct shape shapes[N_SHAPES] = {0};
+        int failures = 0;
 
-        printf("race: %d attempts per mode while a thread swaps dev/shm (a directory) and a "
-               "symlink to %s\n",
-               iterations, outside);
-        const enum mode modes[] = {MODE_AUTO, MODE_LEGACY, MODE_NAIVE};
-        for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
-                long swaps_before = atomic_load(&swaps);
-                struct result r = run(modes[m], iterations, root_fd);
-                long swapped = atomic_load(&swaps) - swaps_before;
-                int escapes = r.l.outside + r.l.elsewhere;
-                printf("  %-52s inside=%d escaped=%d (outside=%d elsewhere=%d) refused=%d "
-                       "failed=%d swaps=%ld %.1fs\n",
-                       mode_name(modes[m]), r.l.inside, escapes, r.l.outside, r.l.elsewhere,
-                       r.refused, r.failed, swapped, r.seconds);
-                if (swapped < iterations / 100) {
-                        printf("  FAIL: the swapper barely ran (%ld swaps); the race was not "
-                               "exercised\n",
-                               swapped);
-                        failures++;
-                }
-                if (modes[m] == MODE_NAIVE) {
-                        if (escapes == 0) {
-                                printf("  FAIL: the naive mount never escaped: this test "
-                                       "cannot catch a regression\n");
-                                failures++;
-                        }
-                } else {
-                        if (escapes > 0) {
-                                printf("  FAIL: %d mounts landed outside the root\n", escapes);
-                                failures++;
-                        }
-                        if (r.l.inside == 0 || r.refused == 0) {
-                                printf("  FAIL: expected both mounts inside and refusals "
-                                       "(inside=%d refused=%d)\n",
-                                       r.l.inside, r.refused);
-                                failures++;
-                        }
-                        if (r.l.inside + r.refused + r.failed != iterations || r.multi) {
-                                printf("  FAIL: %d attempts do not add up (multi=%d)\n", iterations,
-                                       r.multi);
-                                failures++;
-                        }
-                }
+        if (geteuid() != 0) {
+                printf("SKIP: needs root\n");
+                return SKIP;
         }
-        atomic_store(&stop, 1);
-        pthread_join(thread, NULL);
+        if (iterations < 1 || iterations > MAX_ROUNDS) {
+                fprintf(stderr, "race: ITERATIONS must be 1 to %d\n", MAX_ROUNDS);
+                return 1;
+        }
+        if (setup_base() == SKIP)
+                return SKIP;
+        setup_shapes(shapes);
+        take_baseline();
+        printf("race: %ld attempts per mode and shape under %s\n", iterations, base);
+        for (int i = 0; i < N_SHAPES; i++)
+                failures += run_shape(&shapes[i], (int)iterations);
         umount2(base, MNT_DETACH);
         rmdir(base);
-        printf(failures ? "race: FAILED\n" : "race: no escapes; the naive mount was caught\n");
+        printf(failures ? "race: FAILED\n"
+                        : "race: no escapes; the naive mount was caught in every shape\n");
         return failures ? 1 : 0;
 }
