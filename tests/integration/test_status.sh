@@ -1,5 +1,5 @@
 #!/bin/bash
-# `oci-shm-hook status` (issue 12) against real runc, crun and Podman
+# `oci-shm-hook status` (issue 12) against real runc, crun, Podman and Docker
 # containers, in a private mount namespace whose /run/oci-shm-hook is a tmpfs
 # of this test's own (the hook, run by the engines started from here, writes
 # its records there). containerd is covered where its engine test lives.
@@ -237,6 +237,42 @@ DRIVER=$("${P[@]}" info --format '{{.Store.GraphDriverName}}')
 mount -o remount,size=700m "$D/storage/$DRIVER-containers/$infra/userdata/shm"
 expect_contains "pod: a size no rule explains is warned about" "$(status --all)" \
         "has a size no rule explains"
+
+# ---- Docker, through oci-shm-runtime, with a dockerd of this test's own ----
+SHIM=$(dirname "$HOOK")/oci-shm-runtime
+if command -v dockerd >/dev/null 2>&1 && [ -x "$SHIM" ]; then
+        DD=$WORK/docker
+        mkdir -p "$DD"
+        export DOCKER_HOST=unix://$DD/sock
+        OCI_SHM_HOOK_POLICY=$POLICY dockerd --iptables=false --ip6tables=false --bridge=none \
+                --storage-driver=vfs --data-root "$DD/root" --exec-root "$DD/exec" \
+                -H "$DOCKER_HOST" --pidfile "$DD/pid" --add-runtime "shm=$SHIM" \
+                >"$DD/dockerd.log" 2>&1 </dev/null &
+        DOCKERD_PID=$!
+        stop_docker() {
+                docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+                local pid
+                for pid in "$DOCKERD_PID" "$(cat "$DD/exec/containerd/containerd.pid" 2>/dev/null)"; do
+                        [ -n "$pid" ] && grep -qF "$DD" "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
+                done
+                sleep 1
+                umount_below "$DD"
+        }
+        add_cleanup stop_docker
+        for i in $(seq 150); do
+                docker version >/dev/null 2>&1 && break
+                sleep 0.2
+        done
+        docker import "$WORK/rootfs.tar" "$SELENIUM" >/dev/null
+        dock=$(docker run -d --runtime shm --network none "$SELENIUM" sleep 600)
+        expect_eq "Docker container: engine, image, rule, kind, size" \
+                "$(json_of "$dock" | jq -c '[.engine, .image, (.rule | endswith(":3")), .shm.kind, .shm.size_bytes]')" \
+                "[\"docker\",\"docker.io/$SELENIUM\",true,\"private-tmpfs\",2147483648]"
+        docker rm -f "$dock" >/dev/null
+        unset DOCKER_HOST
+else
+        echo "note: no dockerd or oci-shm-runtime here; Docker not covered"
+fi
 
 # ---- --json shape, Prometheus, --output ----
 shape='.version == 1 and (.containers | type == "array") and all(.containers[];
