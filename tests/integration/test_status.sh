@@ -2,7 +2,7 @@
 # `oci-shm-hook status` (issue 12) against real runc, crun, Podman and Docker
 # containers, in a private mount namespace whose /run/oci-shm-hook is a tmpfs
 # of this test's own (the hook, run by the engines started from here, writes
-# its records there). containerd is covered where its engine test lives.
+# its records there). containerd is not covered here: its CRI test harness is separate.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/engines/private-ns.sh"
