@@ -302,7 +302,7 @@ expect_contains "Prometheus: A's used bytes, labels escaped" "$(cat "$WORK/shm.p
         "oci_shm_used_bytes{container=\"$A\",engine=\"runc\",image=\"\",rule=\"$(sed 's/\\/\\\\/g; s/"/\\"/g' <<<"$POLICY"):1\",kind=\"private-tmpfs\"} $used"
 expect_contains "Prometheus: B's segments" "$(cat "$WORK/shm.prom")" \
         "oci_shm_sysv_segments{container=\"$B\",engine=\"crun\""
-expect_eq "--output leaves no temporary file" "$(ls "$WORK" | grep -c 'shm.prom.tmp' || true)" 0
+expect_eq "--output leaves no temporary file" "$(find "$WORK" -maxdepth 1 -name 'shm.prom.tmp*' | wc -l)" 0
 
 # ---- a /dev/shm with 100,000 files costs status nothing (statfs only) ----
 pid_a=$(jq .pid <<<"$ja")
@@ -342,14 +342,14 @@ start=$(date +%s%N)
 status >/dev/null
 ms=$((($(date +%s%N) - start) / 1000000))
 [ "$ms" -lt 1000 ] && pass "status with 1000 stale records: $ms ms" || fail "status took $ms ms"
-expect_eq "the 1000 stale records are removed" "$(ls "$RECORDS" | grep -c '^4194303-' || true)" 0
+expect_eq "the 1000 stale records are removed" "$(find "$RECORDS" -maxdepth 1 -name '4194303-*' | wc -l)" 0
 # The hook itself prunes a directory that has grown (tmpfs: about 1024 entries).
 for i in $(seq 1100); do
         echo "version=1" >"$RECORDS/4194303-$i"
 done
 OUT=$(run_runc "$WORK/w")
 expect_eq "the hook pruned 1100 stale records while writing its own" \
-        "$(ls "$RECORDS" | grep -c '^4194303-' || true)" 0
+        "$(find "$RECORDS" -maxdepth 1 -name '4194303-*' | wc -l)" 0
 
 cleanup_podman
 crun delete -f "$B" >/dev/null 2>&1 || true
