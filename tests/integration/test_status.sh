@@ -1,8 +1,8 @@
 #!/bin/bash
-# `oci-shm-hook status` (issue 12) against real runc, crun and Podman
+# `oci-shm-hook status` (issue 12) against real runc, crun, Podman and Docker
 # containers, in a private mount namespace whose /run/oci-shm-hook is a tmpfs
 # of this test's own (the hook, run by the engines started from here, writes
-# its records there). containerd is covered where its engine test lives.
+# its records there). containerd is not covered here: its CRI test harness is separate.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/engines/private-ns.sh"
@@ -238,6 +238,42 @@ mount -o remount,size=700m "$D/storage/$DRIVER-containers/$infra/userdata/shm"
 expect_contains "pod: a size no rule explains is warned about" "$(status --all)" \
         "has a size no rule explains"
 
+# ---- Docker, through oci-shm-runtime, with a dockerd of this test's own ----
+SHIM=$(dirname "$HOOK")/oci-shm-runtime
+if command -v dockerd >/dev/null 2>&1 && [ -x "$SHIM" ]; then
+        DD=$WORK/docker
+        mkdir -p "$DD"
+        export DOCKER_HOST=unix://$DD/sock
+        OCI_SHM_HOOK_POLICY=$POLICY dockerd --iptables=false --ip6tables=false --bridge=none \
+                --storage-driver=vfs --data-root "$DD/root" --exec-root "$DD/exec" \
+                -H "$DOCKER_HOST" --pidfile "$DD/pid" --add-runtime "shm=$SHIM" \
+                >"$DD/dockerd.log" 2>&1 </dev/null &
+        DOCKERD_PID=$!
+        stop_docker() {
+                docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+                local pid
+                for pid in "$DOCKERD_PID" "$(cat "$DD/exec/containerd/containerd.pid" 2>/dev/null)"; do
+                        [ -n "$pid" ] && grep -qF "$DD" "/proc/$pid/cmdline" 2>/dev/null && kill "$pid"
+                done
+                sleep 1
+                umount_below "$DD"
+        }
+        add_cleanup stop_docker
+        for i in $(seq 150); do
+                docker version >/dev/null 2>&1 && break
+                sleep 0.2
+        done
+        docker import "$WORK/rootfs.tar" "$SELENIUM" >/dev/null
+        dock=$(docker run -d --runtime shm --network none "$SELENIUM" sleep 600)
+        expect_eq "Docker container: engine, image, rule, kind, size" \
+                "$(json_of "$dock" | jq -c '[.engine, .image, (.rule | endswith(":3")), .shm.kind, .shm.size_bytes]')" \
+                "[\"docker\",\"docker.io/$SELENIUM\",true,\"private-tmpfs\",2147483648]"
+        docker rm -f "$dock" >/dev/null
+        unset DOCKER_HOST
+else
+        echo "note: no dockerd or oci-shm-runtime here; Docker not covered"
+fi
+
 # ---- --json shape, Prometheus, --output ----
 shape='.version == 1 and (.containers | type == "array") and all(.containers[];
     (.id | type == "string") and (.engine | type == "string")
@@ -266,7 +302,7 @@ expect_contains "Prometheus: A's used bytes, labels escaped" "$(cat "$WORK/shm.p
         "oci_shm_used_bytes{container=\"$A\",engine=\"runc\",image=\"\",rule=\"$(sed 's/\\/\\\\/g; s/"/\\"/g' <<<"$POLICY"):1\",kind=\"private-tmpfs\"} $used"
 expect_contains "Prometheus: B's segments" "$(cat "$WORK/shm.prom")" \
         "oci_shm_sysv_segments{container=\"$B\",engine=\"crun\""
-expect_eq "--output leaves no temporary file" "$(ls "$WORK" | grep -c 'shm.prom.tmp' || true)" 0
+expect_eq "--output leaves no temporary file" "$(find "$WORK" -maxdepth 1 -name 'shm.prom.tmp*' | wc -l)" 0
 
 # ---- a /dev/shm with 100,000 files costs status nothing (statfs only) ----
 pid_a=$(jq .pid <<<"$ja")
@@ -306,14 +342,14 @@ start=$(date +%s%N)
 status >/dev/null
 ms=$((($(date +%s%N) - start) / 1000000))
 [ "$ms" -lt 1000 ] && pass "status with 1000 stale records: $ms ms" || fail "status took $ms ms"
-expect_eq "the 1000 stale records are removed" "$(ls "$RECORDS" | grep -c '^4194303-' || true)" 0
+expect_eq "the 1000 stale records are removed" "$(find "$RECORDS" -maxdepth 1 -name '4194303-*' | wc -l)" 0
 # The hook itself prunes a directory that has grown (tmpfs: about 1024 entries).
 for i in $(seq 1100); do
         echo "version=1" >"$RECORDS/4194303-$i"
 done
 OUT=$(run_runc "$WORK/w")
 expect_eq "the hook pruned 1100 stale records while writing its own" \
-        "$(ls "$RECORDS" | grep -c '^4194303-' || true)" 0
+        "$(find "$RECORDS" -maxdepth 1 -name '4194303-*' | wc -l)" 0
 
 cleanup_podman
 crun delete -f "$B" >/dev/null 2>&1 || true
