@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cleanup.h"
 #include "engine.h"
 #include "fileio.h"
@@ -688,7 +689,9 @@ static int decide_and_apply(const struct options *o, struct hook_run *h)
             .k8s_namespace = h->engine.k8s_namespace,
             .k8s_pod = h->engine.k8s_pod,
             .k8s_container = h->engine.k8s_container,
-            .memory_limit = h->spec.memory_limit,
+            /* The config's limit, or a lower one above it (a pod's), as the kernel has it. */
+            .memory_limit =
+                size_lower_limit(h->spec.memory_limit, cgroup_memory_limit(h->state.pid)),
             .host_memory = host_memory(),
         };
 

@@ -141,3 +141,8 @@ uint64_t size_percent_of(uint64_t total, unsigned percent)
         uint64_t v = total / 100 * percent + total % 100 * percent / 100;
         return v & ~(uint64_t)4095;
 }
+
+uint64_t size_lower_limit(uint64_t a, uint64_t b)
+{
+        return !a ? b : !b ? a : a < b ? a : b;
+}

@@ -30,3 +30,6 @@ struct size_text size_format(uint64_t bytes);
 
 /* bytes * percent / 100 without overflow, rounded down to whole pages. */
 uint64_t size_percent_of(uint64_t total, unsigned percent);
+
+/* The lower of two limits, where 0 means "no limit". */
+uint64_t size_lower_limit(uint64_t a, uint64_t b);

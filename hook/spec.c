@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "json_reader.h"
+#include "size.h"
 
 bool spec_clean_path(const char *path, char *out, size_t size)
 {
@@ -307,11 +308,6 @@ static int check_unique_annotations(struct oci_spec *spec, struct shm_error *err
         return 0;
 }
 
-static uint64_t lowest_limit(uint64_t a, uint64_t b)
-{
-        return !a ? b : !b ? a : a < b ? a : b;
-}
-
 static int finish(struct spec_parser *p, const char *bundle, struct shm_error *err)
 {
         struct oci_spec *spec = p->spec;
@@ -319,7 +315,7 @@ static int finish(struct spec_parser *p, const char *bundle, struct shm_error *e
 
         if (r < 0)
                 return r;
-        spec->memory_limit = lowest_limit(p->limit, p->unified_max);
+        spec->memory_limit = size_lower_limit(p->limit, p->unified_max);
         if (!p->root_path || !*p->root_path)
                 return shm_error_set(err, EINVAL, "config.json has no 'root.path'");
         if (p->root_path[0] == '/') {

@@ -430,7 +430,7 @@ def measure_pod_limits(env):
 
 def measure_pod_cgroup(env):
     """A pod cgroup with a memory limit (as the kubelet makes /kubepods/.../pod<uid>,
-    cgroupfs driver) and a container without one."""
+    cgroupfs driver) and a container without one: the size is clamped to the pod's."""
     memory = "/sys/fs/cgroup/memory"
     if not os.path.isfile(os.path.join(memory, "memory.limit_in_bytes")):
         print("measured: no cgroup v1 memory hierarchy here; pod cgroup not measured")
@@ -445,6 +445,9 @@ def measure_pod_cgroup(env):
         try:
             cid = env.cri.run(pod_id, config, "chrome", SELENIUM)
             size = env.cri.shm_kib(cid)
+            # The kernel charges the pod's cgroup too: its limit bounds the size.
+            expect_eq("pod cgroup limit 384 MiB, container without a limit, rule 2g: /dev/shm KiB",
+                      size, 384 * 1024)
             rc, _, _ = env.cri.exec(cid, "dd", "if=/dev/zero", "of=/dev/shm/fill", "bs=1M", "count=512",
                                     timeout=60)
             # Read from the host: the pod is at its limit, an exec in it may not start.

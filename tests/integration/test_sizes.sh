@@ -100,6 +100,36 @@ jq_edit "$B/config.json" --argjson l "$GiB" '.linux.resources.memory.limit = $l'
 register_hook "$B" "$P"
 expect_kb "shm=4g with a 1 GiB limit is clamped => 1g" "$B" 1048576
 
+# --- a limit above the container's own (a pod's cgroup), as the kernel has it ---
+# tmpfs pages are charged to every cgroup up the path, so the lowest limit there
+# bounds the size even when the container has none of its own.
+POD_CG=oci-shm-test-pod-$$
+if [ -d /sys/fs/cgroup/memory ]; then
+        mkdir "/sys/fs/cgroup/memory/$POD_CG"
+        echo $((128 << 20)) >"/sys/fs/cgroup/memory/$POD_CG/memory.limit_in_bytes"
+        add_cleanup "rmdir /sys/fs/cgroup/*/$POD_CG/ctr-* /sys/fs/cgroup/*/$POD_CG 2>/dev/null"
+        policy podlimit 'image=selenium/* shm=1g'
+        bundle podlimit
+        set_annotation "$B" io.kubernetes.cri.image-name docker.io/selenium/standalone-chrome:4.10
+        jq_edit "$B/config.json" --arg p "/$POD_CG/ctr-1" '.linux.cgroupsPath = $p | del(.linux.resources.memory)'
+        register_hook "$B" "$P"
+        expect_kb "shm=1g, no limit of its own, in a 128 MiB parent cgroup => 128m" "$B" 131072
+        policy podpercent 'image=pytorch/* shm=50%'
+        bundle podpercent
+        set_annotation "$B" io.kubernetes.cri.image-name docker.io/pytorch/pytorch:2.1.0
+        jq_edit "$B/config.json" --arg p "/$POD_CG/ctr-2" '.linux.cgroupsPath = $p | del(.linux.resources.memory)'
+        register_hook "$B" "$P"
+        expect_kb "shm=50% in a 128 MiB parent cgroup => 64m" "$B" 65536
+        # The container's own limit, lower, still wins.
+        bundle podlower
+        set_annotation "$B" io.kubernetes.cri.image-name docker.io/selenium/standalone-chrome:4.10
+        jq_edit "$B/config.json" --arg p "/$POD_CG/ctr-3" --argjson l $((96 << 20)) \
+                '.linux.cgroupsPath = $p | .linux.resources.memory.limit = $l'
+        P=$WORK/podlimit.conf
+        register_hook "$B" "$P"
+        expect_kb "shm=1g with its own 96 MiB limit in a 128 MiB parent => 96m" "$B" 98304
+fi
+
 # --- familiar names ---
 policy postgres 'image=postgres shm=1536m'
 bundle postgres

@@ -62,7 +62,7 @@ static atomic_int stop, pause_request;
 static atomic_long swaps;
 /* Held by the swapper around each rename, and by the main thread while paused. */
 static pthread_mutex_t swap_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t swap_resumed = PTHREAD_COND_INITIALIZER;
+static int swapper_cpu = -1;
 
 static void die(const char *what)
 {
@@ -70,15 +70,53 @@ static void die(const char *what)
         exit(1);
 }
 
+static void pin(int cpu)
+{
+        cpu_set_t set;
+
+        if (cpu < 0)
+                return;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set) < 0)
+                die("sched_setaffinity");
+}
+
+/*
+ * The main thread and the swapper on CPUs of their own when there are two:
+ * sharing one, the main thread's wait for a swap hands the swapper a whole
+ * time slice, and the swaps fall between attempts instead of during them.
+ */
+static void pin_threads(void)
+{
+        cpu_set_t set;
+        int cpus[2], n = 0;
+
+        if (sched_getaffinity(0, sizeof(set), &set) < 0)
+                die("sched_getaffinity");
+        for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+                if (CPU_ISSET(cpu, &set))
+                        cpus[n++] = cpu;
+        if (n < 2)
+                return;
+        pin(cpus[0]);
+        swapper_cpu = cpus[1];
+}
+
 static void *swapper(void *arg)
 {
         const struct shape *s = arg;
+
+        pin(swapper_cpu);
         while (!atomic_load(&stop)) {
+                /* Paused: spin, so that resuming needs no wake-up. */
+                if (atomic_load(&pause_request)) {
+                        sched_yield();
+                        continue;
+                }
                 pthread_mutex_lock(&swap_lock);
-                while (atomic_load(&pause_request) && !atomic_load(&stop))
-                        pthread_cond_wait(&swap_resumed, &swap_lock);
                 /* EBUSY while the directory is a mount point: try again. */
-                if (!atomic_load(&stop) &&
+                if (!atomic_load(&pause_request) &&
                     renameat2(s->swap_fd, s->a, s->swap_fd, s->b, RENAME_EXCHANGE) == 0)
                         atomic_fetch_add(&swaps, 1);
                 pthread_mutex_unlock(&swap_lock);
@@ -86,11 +124,7 @@ static void *swapper(void *arg)
         return NULL;
 }
 
-/*
- * A lock rather than a flag the swapper polls: pausing then never waits for a
- * preempted swapper to be scheduled again, which on a loaded machine took most
- * of the run.
- */
+/* Waits for at most the one rename in progress, never for the swapper to be scheduled. */
 static void pause_swapper(void)
 {
         atomic_store(&pause_request, 1);
@@ -99,9 +133,8 @@ static void pause_swapper(void)
 
 static void resume_swapper(void)
 {
-        atomic_store(&pause_request, 0);
-        pthread_cond_broadcast(&swap_resumed);
         pthread_mutex_unlock(&swap_lock);
+        atomic_store(&pause_request, 0);
 }
 
 static void start_swapper(pthread_t *thread, struct shape *s)
@@ -114,10 +147,7 @@ static void start_swapper(pthread_t *thread, struct shape *s)
 
 static void stop_swapper(pthread_t thread)
 {
-        pthread_mutex_lock(&swap_lock);
         atomic_store(&stop, 1);
-        pthread_cond_broadcast(&swap_resumed);
-        pthread_mutex_unlock(&swap_lock);
         pthread_join(thread, NULL);
 }
 
@@ -225,16 +255,19 @@ static void sweep(const struct shape *s, struct landing *l)
 
 enum mode { MODE_AUTO, MODE_LEGACY, MODE_NAIVE };
 
-static const char *mode_name(enum mode m)
+static const char *mode_name(enum mode m, const struct shape *s)
 {
-        return m == MODE_AUTO     ? "new mount API (openat2 + move_mount)"
-               : m == MODE_LEGACY ? "legacy (O_NOFOLLOW walk + /proc/thread-self/fd)"
-                                  : "naive mkdir(2) + mount(2) on the path string";
+        if (m == MODE_NAIVE)
+                return s->creates ? "naive mkdir(2) + mount(2) on the path string"
+                                  : "naive mount(2) on the path string";
+        return m == MODE_AUTO ? "new mount API (openat2 + move_mount)"
+                              : "legacy (O_NOFOLLOW walk + /proc/thread-self/fd)";
 }
 
 struct result {
         struct landing l;
         int refused, failed, multi;
+        int raced; /* attempts during which a swap completed */
         double seconds;
 };
 
@@ -282,10 +315,13 @@ static struct result run(const struct shape *s, enum mode mode, int iterations)
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (int i = 0; i < iterations; i++) {
+                long swaps_before = atomic_load(&swaps);
                 if (mode == MODE_NAIVE)
                         naive_attempt(s, &r);
                 else
                         hook_attempt(s, mode, &r);
+                if (atomic_load(&swaps) != swaps_before)
+                        r.raced++;
                 pause_swapper();
                 if (collect(s, &r.l) > 1)
                         r.multi++;
@@ -313,6 +349,12 @@ static int check(enum mode mode, const struct result *r, long swapped, int itera
                 printf("  FAIL: the swapper barely ran (%ld swaps); the race was not "
                        "exercised\n",
                        swapped);
+                failures++;
+        }
+        if (r->raced < iterations / 100) {
+                printf("  FAIL: only %d attempts overlapped a swap; the race was not "
+                       "exercised\n",
+                       r->raced);
                 failures++;
         }
         if (mode == MODE_NAIVE) {
@@ -353,10 +395,10 @@ static int run_shape(struct shape *s, int iterations)
                 struct result r = run(s, modes[m], iterations);
                 long swapped = atomic_load(&swaps) - swaps_before;
                 printf("  %-4s %-46s inside=%d escaped=%d (outside=%d elsewhere=%d "
-                       "created=%d) refused=%d failed=%d swaps=%ld %.1fs\n",
-                       s->name, mode_name(modes[m]), r.l.inside,
+                       "created=%d) refused=%d failed=%d swaps=%ld raced=%d %.1fs\n",
+                       s->name, mode_name(modes[m], s), r.l.inside,
                        r.l.outside + r.l.elsewhere + r.l.created, r.l.outside, r.l.elsewhere,
-                       r.l.created, r.refused, r.failed, swapped, r.seconds);
+                       r.l.created, r.refused, r.failed, swapped, r.raced, r.seconds);
                 failures += check(modes[m], &r, swapped, iterations);
         }
         stop_swapper(thread);
@@ -438,6 +480,7 @@ int main(int argc, char **argv)
         struct shape shapes[N_SHAPES] = {0};
         int failures = 0;
 
+        setvbuf(stdout, NULL, _IOLBF, 0); /* in order with the messages on stderr */
         if (geteuid() != 0) {
                 printf("SKIP: needs root\n");
                 return SKIP;
@@ -450,6 +493,7 @@ int main(int argc, char **argv)
                 return SKIP;
         setup_shapes(shapes);
         take_baseline();
+        pin_threads();
         printf("race: %ld attempts per mode and shape under %s\n", iterations, base);
         for (int i = 0; i < N_SHAPES; i++)
                 failures += run_shape(&shapes[i], (int)iterations);
