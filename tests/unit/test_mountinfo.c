@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* hook/mountinfo.c: the hook's own mountinfo reader, checked against libmount. */
+/* hook/lib/mountinfo.c: the hook's own mountinfo reader, checked against libmount. */
 #include "unit.h"
 
 #include <libmount/libmount.h>
