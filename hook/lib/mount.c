@@ -117,12 +117,74 @@ static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t res
 }
 
 /*
+ * The fallback for kernels without openat2: one component at a time with
+ * O_NOFOLLOW, each but the last checked to be a directory (not a symlink).
+ * Returns an O_PATH fd, or -1 with errno set (ELOOP for a symlink).
+ */
+static int resolve_dir_legacy(int root_fd, const char *path)
+{
+        char component[NAME_MAX + 1];
+        int dir = root_fd;
+
+        for (const char *p = path + strspn(path, "/"); *p; p += strspn(p, "/")) {
+                size_t len = strcspn(p, "/");
+                struct stat st;
+                if (len > NAME_MAX) {
+                        errno = ENAMETOOLONG;
+                        goto fail;
+                }
+                memcpy(component, p, len);
+                component[len] = '\0';
+                p += len;
+                int next = openat(dir, component, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+                if (next < 0)
+                        goto fail;
+                if (dir != root_fd)
+                        close(dir);
+                dir = next;
+                if (!p[strspn(p, "/")])
+                        break;
+                if (fstat(dir, &st) < 0)
+                        goto fail;
+                if (!S_ISDIR(st.st_mode)) {
+                        errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+                        goto fail;
+                }
+        }
+        return dir == root_fd ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0) : dir;
+fail:;
+        int saved = errno;
+        if (dir != root_fd)
+                close(dir);
+        errno = saved;
+        return -1;
+}
+
+/* A failed resolution as a message that says what was refused. */
+static int resolve_error(int e, const char *shown, struct shm_error *err)
+{
+        if (e == ENOENT)
+                return shm_error_set(err, ENOENT, "'%s' does not exist", shown);
+        if (e == ELOOP || e == EXDEV)
+                return shm_error_set(err, ELOOP,
+                                     "'%s' is or lies under a symbolic link; refusing to mount "
+                                     "through it",
+                                     shown);
+        if (e == ENOTDIR)
+                return shm_error_set(err, ENOTDIR,
+                                     "'%s' is not a directory, or lies under a file; refusing to "
+                                     "mount there",
+                                     shown);
+        return shm_error_set(err, e, "cannot open '%s': %s", shown, strerror(e));
+}
+
+/*
  * Resolve `path` (plain components, no "." or "..") below root_fd as an O_PATH
  * directory. With openat2, RESOLVE_IN_ROOT keeps every step inside the root
- * and RESOLVE_NO_SYMLINKS refuses any link; the fallback walks component by
- * component with O_NOFOLLOW and checks each is a directory. Either way the
- * result is an fd, so a later rename of a path component cannot redirect it.
- * `shown` names the target in messages.
+ * and RESOLVE_NO_SYMLINKS refuses any link; without it (ENOSYS, or *api
+ * LEGACY) resolve_dir_legacy() walks. Either way the result is an fd, so a
+ * later rename of a path component cannot redirect it. `shown` names the
+ * target in messages.
  */
 static int resolve_dir(int root_fd, const char *path, const char *shown, enum shm_mount_api *api,
                        struct shm_error *err)
@@ -136,58 +198,10 @@ static int resolve_dir(int root_fd, const char *path, const char *shown, enum sh
                 if (fd < 0 && errno == ENOSYS)
                         *api = SHM_MOUNT_API_LEGACY;
         }
-        if (*api == SHM_MOUNT_API_LEGACY) {
-                char component[NAME_MAX + 1];
-                int dir = root_fd;
-                for (const char *p = path; *p;) {
-                        size_t len = strcspn(p, "/");
-                        if (len == 0 || len > NAME_MAX)
-                                return shm_error_set(err, EINVAL, "bad path '%s'", path);
-                        memcpy(component, p, len);
-                        component[len] = '\0';
-                        p += len + (p[len] == '/');
-                        int next = openat(dir, component, O_PATH | O_CLOEXEC | O_NOFOLLOW);
-                        int saved = errno;
-                        if (dir != root_fd)
-                                close(dir);
-                        if (next < 0) {
-                                errno = saved;
-                                dir = -1;
-                                break;
-                        }
-                        if (*p && fstat(next, &st) < 0) {
-                                int e = errno;
-                                close(next);
-                                errno = e;
-                                dir = -1;
-                                break;
-                        }
-                        if (*p && !S_ISDIR(st.st_mode)) {
-                                close(next);
-                                errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
-                                dir = -1;
-                                break;
-                        }
-                        dir = next;
-                }
-                fd = dir;
-        }
-        if (fd < 0) {
-                int e = errno;
-                if (e == ENOENT)
-                        return shm_error_set(err, ENOENT, "'%s' does not exist", shown);
-                if (e == ELOOP || e == EXDEV)
-                        return shm_error_set(err, ELOOP,
-                                             "'%s' is or lies under a symbolic link; refusing to "
-                                             "mount through it",
-                                             shown);
-                if (e == ENOTDIR)
-                        return shm_error_set(err, ENOTDIR,
-                                             "'%s' is not a directory, or lies under a file; "
-                                             "refusing to mount there",
-                                             shown);
-                return shm_error_set(err, e, "cannot open '%s': %s", shown, strerror(e));
-        }
+        if (*api == SHM_MOUNT_API_LEGACY)
+                fd = resolve_dir_legacy(root_fd, path);
+        if (fd < 0)
+                return resolve_error(errno, shown, err);
         if (fstat(fd, &st) < 0)
                 return shm_error_set(err, errno, "cannot stat '%s': %s", shown, strerror(errno));
         if (S_ISLNK(st.st_mode))
