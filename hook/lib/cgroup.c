@@ -100,3 +100,9 @@ uint64_t cgroup_memory_limit(pid_t pid)
                 return 0;
         return sfs.f_type == CGROUP2_SUPER_MAGIC ? v2_limit(pid) : v1_limit(pid);
 }
+
+uint64_t cgroup_host_memory(void)
+{
+        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+        return pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size : 0;
+}

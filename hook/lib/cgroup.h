@@ -21,3 +21,6 @@
  * config's limit to go by.
  */
 uint64_t cgroup_memory_limit(pid_t pid);
+
+/* The host's physical memory in bytes (0 when unknown): shm=N% without a limit. */
+uint64_t cgroup_host_memory(void);

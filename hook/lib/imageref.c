@@ -133,6 +133,60 @@ static int add_form(struct image_ref *ref, const char *a, const char *b, const c
         return 0;
 }
 
+/*
+ * Docker's splitDockerDomain: a first part with '.' or ':', "localhost", or an
+ * upper-case letter is a registry host (it must be a valid one). Cuts name.
+ */
+static bool split_domain(char *name, const char **domain, char **remainder)
+{
+        char *slash = strchr(name, '/');
+        bool has_upper = false;
+
+        *remainder = name;
+        if (!slash)
+                return true;
+        size_t first_len = (size_t)(slash - name);
+        for (size_t i = 0; i < first_len; i++)
+                has_upper |= name[i] >= 'A' && name[i] <= 'Z';
+        if (!memchr(name, '.', first_len) && !memchr(name, ':', first_len) &&
+            !(first_len == 9 && memcmp(name, "localhost", 9) == 0) && !has_upper)
+                return true;
+        if (!valid_domain(name, first_len))
+                return false;
+        *slash = '\0';
+        *domain = strcmp(name, "index.docker.io") == 0 ? DEFAULT_DOMAIN : name;
+        *remainder = slash + 1;
+        return true;
+}
+
+/* Every '/'-separated component of the repository path is valid. */
+static bool valid_path(const char *path)
+{
+        for (const char *component = path;;) {
+                const char *end = strchr(component, '/');
+                size_t len = end ? (size_t)(end - component) : strlen(component);
+                if (!valid_path_component(component, len))
+                        return false;
+                if (!end)
+                        return true;
+                component = end + 1;
+        }
+}
+
+/* The four forms a glob is tried on: full and familiar, with and without tag. */
+static int add_forms(struct image_ref *ref, const char *full_name, const char *familiar_name,
+                     const char *suffix)
+{
+        int r = add_form(ref, full_name, suffix, "");
+        if (r == 0)
+                r = add_form(ref, familiar_name, suffix, "");
+        if (r == 0)
+                r = add_form(ref, full_name, "", "");
+        if (r == 0)
+                r = add_form(ref, familiar_name, "", "");
+        return r;
+}
+
 int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *err)
 {
         _cleanup_free_ char *copy = NULL;
@@ -142,7 +196,6 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
         char *name, *tag = NULL, *digest = NULL, *remainder, *slash;
         const char *domain = DEFAULT_DOMAIN;
         const char *official = "";
-        int r;
 
         memset(ref, 0, sizeof(*ref));
         if (!text || !*text)
@@ -171,34 +224,8 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
         if (strlen(name) == 0 || strlen(name) > NAME_MAX_LEN)
                 goto invalid;
 
-        /* Docker's splitDockerDomain: a first part with '.' or ':' or "localhost" is a host. */
-        remainder = name;
-        slash = strchr(name, '/');
-        if (slash) {
-                size_t first_len = (size_t)(slash - name);
-                bool has_upper = false;
-                for (size_t i = 0; i < first_len; i++)
-                        has_upper |= name[i] >= 'A' && name[i] <= 'Z';
-                if (memchr(name, '.', first_len) || memchr(name, ':', first_len) ||
-                    (first_len == 9 && memcmp(name, "localhost", 9) == 0) || has_upper) {
-                        if (!valid_domain(name, first_len))
-                                goto invalid;
-                        *slash = '\0';
-                        domain = name;
-                        remainder = slash + 1;
-                        if (strcmp(domain, "index.docker.io") == 0)
-                                domain = DEFAULT_DOMAIN;
-                }
-        }
-        for (char *component = remainder;;) {
-                char *end = strchr(component, '/');
-                size_t len = end ? (size_t)(end - component) : strlen(component);
-                if (!valid_path_component(component, len))
-                        goto invalid;
-                if (!end)
-                        break;
-                component = end + 1;
-        }
+        if (!split_domain(name, &domain, &remainder) || !valid_path(remainder))
+                goto invalid;
         bool is_docker_hub = strcmp(domain, DEFAULT_DOMAIN) == 0;
         if (is_docker_hub && !strchr(remainder, '/'))
                 official = OFFICIAL_REPO;
@@ -222,14 +249,7 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
                         familiar_name += strlen(OFFICIAL_REPO);
         }
 
-        r = add_form(ref, full_name, suffix, "");
-        if (r == 0)
-                r = add_form(ref, familiar_name, suffix, "");
-        if (r == 0)
-                r = add_form(ref, full_name, "", "");
-        if (r == 0)
-                r = add_form(ref, familiar_name, "", "");
-        if (r < 0) {
+        if (add_forms(ref, full_name, familiar_name, suffix) < 0) {
                 image_ref_free(ref);
                 return shm_error_set(err, ENOMEM, "out of memory");
         }

@@ -153,3 +153,19 @@ int log_level_parse(const char *name)
                         return levels[i].priority;
         return -1;
 }
+
+const char *log_quoted(const char *value, char *buf, size_t size)
+{
+        size_t n = 0;
+        if (size < 3)
+                return "\"\"";
+        buf[n++] = '"';
+        for (const char *s = value; *s && n + 3 < size; s++) {
+                if (*s == '"' || *s == '\\')
+                        buf[n++] = '\\';
+                buf[n++] = *s;
+        }
+        buf[n++] = '"';
+        buf[n] = '\0';
+        return buf;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 /* max_priority: LOG_ERR .. LOG_DEBUG; messages above it are dropped. */
@@ -22,3 +23,10 @@ void log_sanitize(char *text);
 
 /* "error", "warning", "info", "debug" -> priority; -1 when unknown. */
 int log_level_parse(const char *name);
+
+/*
+ * A value from input for a key=value line, in double quotes with '"' and '\\'
+ * escaped (log_msg replaces control characters), so that a value such as
+ * 'x result=grown' cannot pass for fields of its own. Cut to fit buf.
+ */
+const char *log_quoted(const char *value, char *buf, size_t size);

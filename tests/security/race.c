@@ -8,12 +8,15 @@
  *    outside; a thread swaps the two names.
  *  - "dev": <root>/dev has no shm, so whoever mounts first creates it, and
  *    <root>/devlink is a symlink to the outside; a thread swaps dev itself.
+ *  - "host": the same swap, but both <root>/dev and the outside have a shm
+ *    directory, as the host's /dev does: a resolver that followed the link
+ *    in the middle of the path would find a directory there and mount on it.
  * The swaps are renameat2(RENAME_EXCHANGE) in a tight loop, while the main
  * thread resolves and mounts with the hook's own shm_target_open() +
  * shm_mount_tmpfs(), thousands of times. After each attempt the swapper is
  * paused, every new mount is found in /proc/self/mountinfo, classified (under
  * the shape's root or not) and unmounted, and the outside directory is checked
- * to be still empty (a mkdir through the symlink would leave outside/shm).
+ * to be as it was (a mkdir through the symlink would leave outside/shm).
  * Zero mounts may land outside the root and nothing may appear outside, for
  * the new mount API and for the legacy fallback. The same loop with a naive
  * path-string mkdir(2) + mount(2) must escape at least once per shape: proof
@@ -42,14 +45,15 @@
 
 #define SKIP           77
 #define MAX_NEW        16
-#define N_SHAPES       2
+#define N_SHAPES       3
 #define MAX_ITERATIONS 10000000
 
 struct shape {
         const char *name;
         const char *desc;  /* for the heading */
         char root[128];    /* everything under it is inside */
-        char outside[128]; /* the symlink's target: must stay empty */
+        char outside[128]; /* the symlink's target: must stay as it was */
+        const char *keep;  /* the one entry it has from the start, or NULL */
         char target[160];  /* <root>/dev/shm as a string, for the naive mount */
         int root_fd;
         int swap_fd;       /* the directory whose two entries are swapped */
@@ -229,11 +233,12 @@ static int collect(const struct shape *s, struct landing *l)
 }
 
 /*
- * After the mounts are gone: anything in the outside directory was created
- * through the symlink. Count it, report the first, and remove it so the next
- * attempt starts clean. Then remove the shm the attempt made inside, if any.
+ * After the mounts are gone: anything new in the outside directory was
+ * created through the symlink. Count it, report the first (when asked), and
+ * remove it so the next attempt starts clean. Then remove the shm the attempt
+ * made inside, if any.
  */
-static void sweep(const struct shape *s, struct landing *l)
+static void sweep(const struct shape *s, struct landing *l, bool report)
 {
         DIR *d = opendir(s->outside);
         struct dirent *e;
@@ -241,9 +246,10 @@ static void sweep(const struct shape *s, struct landing *l)
         if (!d)
                 die("open the outside directory");
         while ((e = readdir(d))) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+                    (s->keep && strcmp(e->d_name, s->keep) == 0))
                         continue;
-                if (l->created++ == 0)
+                if (l->created++ == 0 && report)
                         fprintf(stderr, "race: %s: created outside: %s/%s\n", s->name, s->outside,
                                 e->d_name);
                 if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0 &&
@@ -328,7 +334,7 @@ static struct result run(const struct shape *s, enum mode mode, int iterations)
                 pause_swapper();
                 if (collect(s, &r.l) > 1)
                         r.multi++;
-                sweep(s, &r.l);
+                sweep(s, &r.l, mode != MODE_NAIVE);
                 resume_swapper();
                 /* Let the swapper run before the next attempt: on a loaded machine (or under
                  * ASan) this loop could otherwise starve it and exercise no race at all. It
@@ -432,10 +438,9 @@ static void shape_dirs(struct shape *s, const char *name)
         s->real_dev_fd = -1;
 }
 
-static void setup_shapes(struct shape shapes[N_SHAPES])
+/* dev/shm and dev/link swapped. */
+static void setup_shm(struct shape *s)
 {
-        struct shape *s = &shapes[0];
-
         shape_dirs(s, "shm");
         s->desc = "<root>/dev/shm (a directory) swapped with <root>/dev/link -> outside";
         s->swap_fd = openat(s->root_fd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -444,17 +449,32 @@ static void setup_shapes(struct shape shapes[N_SHAPES])
         if (s->swap_fd < 0 || mkdirat(s->swap_fd, "shm", 0755) < 0 ||
             symlinkat(s->outside, s->swap_fd, "link") < 0)
                 die("make dev/shm and dev/link");
+}
 
-        s = &shapes[1];
-        shape_dirs(s, "dev");
-        s->desc = "<root>/dev (no shm in it) swapped with <root>/devlink -> outside";
+/* dev and devlink swapped; dev has no shm ("dev") or both have one ("host"). */
+static void setup_dev(struct shape *s, const char *name, bool with_shm)
+{
+        char shm[sizeof(s->outside) + 8];
+
+        shape_dirs(s, name);
+        s->desc = with_shm ? "<root>/dev swapped with <root>/devlink -> outside, both with shm"
+                           : "<root>/dev (no shm in it) swapped with <root>/devlink -> outside";
         s->swap_fd = s->root_fd;
         s->a = "dev";
         s->b = "devlink";
-        s->real_dev_fd = openat(s->root_fd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        s->creates = true;
-        if (s->real_dev_fd < 0 || symlinkat(s->outside, s->root_fd, "devlink") < 0)
+        if (symlinkat(s->outside, s->root_fd, "devlink") < 0)
                 die("make devlink");
+        if (with_shm) {
+                s->keep = "shm";
+                snprintf(shm, sizeof(shm), "%s/shm", s->outside);
+                if (mkdirat(s->root_fd, "dev/shm", 0755) < 0 || mkdir(shm, 0755) < 0)
+                        die("make dev/shm and outside/shm");
+                return;
+        }
+        s->creates = true;
+        s->real_dev_fd = openat(s->root_fd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->real_dev_fd < 0)
+                die("open dev");
 }
 
 /* A private mount namespace and a tmpfs of our own, so nothing else is in the way. */
@@ -498,7 +518,9 @@ int main(int argc, char **argv)
         }
         if (setup_base() == SKIP)
                 return SKIP;
-        setup_shapes(shapes);
+        setup_shm(&shapes[0]);
+        setup_dev(&shapes[1], "dev", false);
+        setup_dev(&shapes[2], "host", true);
         take_baseline();
         printf("race: %ld attempts per mode and shape under %s\n", iterations, base);
         for (int i = 0; i < N_SHAPES; i++)
