@@ -21,8 +21,7 @@
 
 #include "cleanup.h"
 #include "mountinfo.h"
-
-#define PAGE_BYTES 4096ULL
+#include "size.h"
 
 /* ---- classification (pure, unit tested) ---- */
 
@@ -106,6 +105,18 @@ const char *shm_kind_name(enum shm_kind kind)
                 return "unverified-tmpfs";
         }
         return "unknown";
+}
+
+/* /proc/thread-self/fd/N: the path mount(2) and umount2(2) take for an fd. */
+struct fd_path {
+        char s[40];
+};
+
+static struct fd_path fd_path(int fd)
+{
+        struct fd_path p;
+        snprintf(p.s, sizeof(p.s), "/proc/thread-self/fd/%d", fd);
+        return p;
 }
 
 /* ---- safe resolution inside the root ---- */
@@ -347,13 +358,6 @@ static int tmpfs_size(int fd, uint64_t *bytes)
         return 0;
 }
 
-static uint64_t round_to_pages(uint64_t bytes)
-{
-        if (bytes > UINT64_MAX - (PAGE_BYTES - 1))
-                return UINT64_MAX & ~(PAGE_BYTES - 1);
-        return (bytes + PAGE_BYTES - 1) & ~(PAGE_BYTES - 1);
-}
-
 /* ---- acting ---- */
 
 static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
@@ -380,7 +384,7 @@ static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, cons
         /* mount(2) MS_REMOUNT also resets per-mount flags: carry the current ones over.
          * The type is ignored on remount; naming it keeps checkers such as valgrind quiet. */
         struct statvfs svfs;
-        char proc_path[64], options[64];
+        char options[64];
         unsigned long flags = MS_REMOUNT;
         if (fstatvfs(shm_fd, &svfs) < 0)
                 return shm_error_set(err, errno, "cannot stat '%s': %s", shown, strerror(errno));
@@ -390,9 +394,8 @@ static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, cons
             (svfs.f_flag & ST_NOATIME ? MS_NOATIME : 0) |
             (svfs.f_flag & ST_NODIRATIME ? MS_NODIRATIME : 0) |
             (svfs.f_flag & ST_RELATIME ? MS_RELATIME : 0);
-        snprintf(proc_path, sizeof(proc_path), "/proc/thread-self/fd/%d", shm_fd);
         snprintf(options, sizeof(options), "size=%s", size);
-        if (mount(NULL, proc_path, "tmpfs", flags, options) < 0)
+        if (mount(NULL, fd_path(shm_fd).s, "tmpfs", flags, options) < 0)
                 return shm_error_set(err, errno, "cannot resize '%s' to %s bytes: %s", shown, size,
                                      strerror(errno));
         return 0;
@@ -436,10 +439,9 @@ int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const ch
                                              strerror(errno));
         }
 
-        char proc_path[64], options[64];
-        snprintf(proc_path, sizeof(proc_path), "/proc/thread-self/fd/%d", shm_fd);
+        char options[64];
         snprintf(options, sizeof(options), "mode=1777,size=%s", size);
-        if (mount("shm", proc_path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options) < 0)
+        if (mount("shm", fd_path(shm_fd).s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options) < 0)
                 return shm_error_set(err, errno, "cannot mount a tmpfs on '%s': %s", shown,
                                      strerror(errno));
         return 0;
@@ -458,9 +460,7 @@ static int bind_host_shm(int host_tree_fd, int shm_fd, enum shm_mount_api api, c
         }
         /* In the legacy path the host's /dev/shm is still visible: the namespace
          * is a copy of the host's taken before pivot_root. */
-        char proc_path[64];
-        snprintf(proc_path, sizeof(proc_path), "/proc/thread-self/fd/%d", shm_fd);
-        if (mount("/dev/shm", proc_path, NULL, MS_BIND, NULL) < 0)
+        if (mount("/dev/shm", fd_path(shm_fd).s, NULL, MS_BIND, NULL) < 0)
                 return shm_error_set(err, errno, "cannot bind the host's /dev/shm on '%s': %s",
                                      shown, strerror(errno));
         return 0;
@@ -569,11 +569,8 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
 /* Take back a mount the hook attached, by its fd (new mount API only). */
 static void detach(int mount_fd)
 {
-        char path[64];
-        if (mount_fd < 0)
-                return;
-        snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", mount_fd);
-        umount2(path, MNT_DETACH);
+        if (mount_fd >= 0)
+                umount2(fd_path(mount_fd).s, MNT_DETACH);
 }
 
 /* Everything shm_apply() holds, so that one exit releases it. */
@@ -736,14 +733,14 @@ static int mount_fresh(struct apply *a, struct shm_outcome *out, struct shm_erro
                 return r;
         }
         out->result = a->args->host ? "host-mounted" : "mounted";
-        out->after = a->args->host ? out->before : round_to_pages(a->args->bytes);
+        out->after = a->args->host ? out->before : size_pages_up(a->args->bytes);
         return 0;
 }
 
 static int grow(struct apply *a, struct shm_outcome *out, struct shm_error *err)
 {
         /* Grow only: an explicit larger --shm-size, or an unlimited tmpfs, stays. */
-        if (out->before == 0 || out->before >= round_to_pages(a->args->bytes)) {
+        if (out->before == 0 || out->before >= size_pages_up(a->args->bytes)) {
                 out->result = "kept";
                 return 0;
         }

@@ -933,8 +933,8 @@ static bool rule_holds(const struct policy_rule *rule, const struct eval *ev,
  */
 static uint64_t page_limit(uint64_t memory_limit)
 {
-        uint64_t pages = memory_limit & ~(uint64_t)4095;
-        return memory_limit && pages < 4096 ? 4096 : pages;
+        uint64_t pages = size_pages_down(memory_limit);
+        return memory_limit && pages < SIZE_PAGE_BYTES ? SIZE_PAGE_BYTES : pages;
 }
 
 static void clamp(struct policy_decision *out, uint64_t limit, const char *what)

@@ -138,11 +138,22 @@ struct size_text size_format(uint64_t bytes)
 
 uint64_t size_percent_of(uint64_t total, unsigned percent)
 {
-        uint64_t v = total / 100 * percent + total % 100 * percent / 100;
-        return v & ~(uint64_t)4095;
+        return size_pages_down(total / 100 * percent + total % 100 * percent / 100);
 }
 
 uint64_t size_lower_limit(uint64_t a, uint64_t b)
 {
         return !a ? b : !b ? a : a < b ? a : b;
+}
+
+uint64_t size_pages_down(uint64_t bytes)
+{
+        return bytes & ~(SIZE_PAGE_BYTES - 1);
+}
+
+uint64_t size_pages_up(uint64_t bytes)
+{
+        if (bytes > UINT64_MAX - (SIZE_PAGE_BYTES - 1))
+                return size_pages_down(UINT64_MAX);
+        return size_pages_down(bytes + SIZE_PAGE_BYTES - 1);
 }

@@ -33,3 +33,10 @@ uint64_t size_percent_of(uint64_t total, unsigned percent);
 
 /* The lower of two limits, where 0 means "no limit". */
 uint64_t size_lower_limit(uint64_t a, uint64_t b);
+
+/* tmpfs sizes are whole pages (the hook's targets are x86_64 and arm64 with 4 KiB pages). */
+#define SIZE_PAGE_BYTES 4096ULL
+
+/* bytes rounded down, or up (saturating), to whole pages. */
+uint64_t size_pages_down(uint64_t bytes);
+uint64_t size_pages_up(uint64_t bytes);

@@ -9,10 +9,7 @@
 
 #include "log.h"
 #include "size.h"
-
-#ifndef OCI_SHM_HOOK_VERSION
-#define OCI_SHM_HOOK_VERSION "0.0.0"
-#endif
+#include "version.h"
 
 static void usage(FILE *out)
 {

@@ -23,10 +23,8 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "runtime_args.h"
+#include "version.h"
 
-#ifndef OCI_SHM_HOOK_VERSION
-#define OCI_SHM_HOOK_VERSION "0.0.0"
-#endif
 #ifndef OCI_SHM_HOOK_INSTALLED_PATH
 #define OCI_SHM_HOOK_INSTALLED_PATH "/usr/libexec/oci/hooks.d/oci-shm-hook"
 #endif
