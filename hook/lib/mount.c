@@ -278,7 +278,6 @@ void shm_target_close(struct shm_target *t)
 
 /* ---- looking at what is mounted ---- */
 
-/* The mount ID of fd from /proc/thread-self/fdinfo/N ("mnt_id:", Linux 3.15). */
 /* Read a small /proc file (one read, NUL-terminated): its length or -errno. */
 static ssize_t read_proc_file(int dirfd, const char *path, char *buf, size_t size)
 {
@@ -294,6 +293,7 @@ static ssize_t read_proc_file(int dirfd, const char *path, char *buf, size_t siz
         return n;
 }
 
+/* The mount ID of fd from /proc/thread-self/fdinfo/N ("mnt_id:", Linux 3.15). */
 static int fdinfo_mnt_id(int fd, int *mnt_id)
 {
         char path[64], buf[512];

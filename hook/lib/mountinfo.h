@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * One entry of /proc/<pid>/mountinfo, found by mount ID.
+ * One entry of /proc/<pid>/mountinfo, found by mount ID (and, when asked,
+ * another mount of the same device).
  *
- * The hook needs one line of the table at every container start. libmount
- * parses the whole table and loads libblkid, libselinux and pcre2 with it,
- * a third of the hook's instructions; this reads lines until the ID matches.
- * The unit tests check it against libmount on the machine's own table.
+ * The hook needs a line or two of the table at every container start.
+ * libmount parses the whole table and loads libblkid, libselinux and pcre2
+ * with it, which cost more than the rest of the hook (the README's
+ * Performance section); this reads lines until it has what it needs. The
+ * unit tests check it against libmount on the machine's own table.
  */
 #pragma once
 

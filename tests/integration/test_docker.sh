@@ -2,6 +2,7 @@
 # Docker through oci-shm-runtime: a dockerd of the test's own (vfs, no
 # iptables, private data root, exec root and socket) with --add-runtime for
 # the shim, in a private mount namespace whose /dev/shm stands for the host's.
+# ctest-labels: engines
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/engines/private-ns.sh"

@@ -3,6 +3,7 @@
 # with this build's hook and the test policy) passed as --hooks-dir, with a
 # private storage root, in a private mount namespace whose /dev/shm stands for
 # the host's. Covers single containers and a real Podman pod.
+# ctest-labels: engines
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/engines/private-ns.sh"

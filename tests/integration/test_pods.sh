@@ -5,6 +5,7 @@
 # engine's own path, as the engines do. In a private mount namespace whose
 # /dev/shm stands for the host's. The containerd containers use the hook entry
 # of the shipped config/containerd/base-runtime-spec.json (createRuntime).
+# ctest-labels: engines
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/engines/private-ns.sh"

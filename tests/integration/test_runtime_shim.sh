@@ -1,6 +1,7 @@
 #!/bin/bash
 # oci-shm-runtime's argument handling and config.json edit, without an engine:
 # a fake "real runtime" records the arguments it was given.
+# ctest-labels: engines
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
