@@ -508,7 +508,8 @@ bool engine_shm_source_is_own(const struct engine *engine, const char *source)
                 return true; /* a bundle written by hand, binding a pod's tmpfs itself */
         if (engine->kind == ENGINE_CRIO)
                 kind = ENGINE_CRIO; /* the same layout as Podman's */
-        if (kind != engine->kind || strcmp(dir, engine->dir) != 0)
+        /* The same directory, by name or, through an admin's symlink, by inode. */
+        if (kind != engine->kind || (strcmp(dir, engine->dir) != 0 && !same_file(dir, engine->dir)))
                 return false;
         if (kind != ENGINE_CONTAINERD || !engine->sandbox_id)
                 return true;

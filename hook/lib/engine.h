@@ -60,7 +60,9 @@ void engine_find_image(const struct engine *engine, const char *id, const struct
 /*
  * Is `source` (a config.json bind source for /dev/shm) the shm tmpfs this
  * engine manages for a pod or IPC-sharing containers, in this engine's own
- * directory (containerd: the pod's own sandbox)? For a bundle no engine
- * claims, any engine's shape will do. The path must hold no "." or "..".
+ * directory (the same directory by name or by inode, as an admin may move
+ * the engine's state behind a symlink; containerd: the pod's own sandbox)?
+ * For a bundle no engine claims, any engine's shape will do. The path must
+ * hold no "." or "..".
  */
 bool engine_shm_source_is_own(const struct engine *engine, const char *source);

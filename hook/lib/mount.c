@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "mountinfo.h"
+#include "path.h"
 #include "size.h"
 
 /* ---- classification (pure, unit tested) ---- */
@@ -609,25 +610,33 @@ static bool entry_is_private_tmpfs(const struct spec_mount *entry)
         return entry->present && !entry->bind && entry->type && strcmp(entry->type, "tmpfs") == 0;
 }
 
-/* The device of the engine's shm source, reached without a symlink. */
-static int engine_source_dev(struct apply *a, const char *source, struct shm_error *err)
+/*
+ * The device of the engine's shm source. The engine's state directory may be
+ * reached through a symlink the admin made (/var/lib/containers on another
+ * disk); the last parts, which the engine itself creates
+ * (io.containerd.grpc.v1.cri/sandboxes/<id>/shm, <driver>-containers/<id>/userdata/shm,
+ * containers/<id>/mounts/shm), must hold none. Otherwise the bind is no pod
+ * tmpfs the hook can vouch for: it is left alone as a volume.
+ */
+static void engine_source_dev(struct apply *a, const char *source)
 {
-        _cleanup_close_ int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        struct stat st;
+        _cleanup_free_ char *dir = path_strip(source, 4);
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        struct path_part first;
+        struct shm_error ignored = {0};
         enum shm_mount_api api = a->api;
-        int fd;
+        struct stat st;
 
-        if (slash < 0)
-                return shm_error_set(err, errno, "cannot open '/': %s", strerror(errno));
-        fd = resolve_dir(slash, source + strspn(source, "/"), source, &api, err);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) == 0) {
+        if (!dir || !path_part_from_end(source, 3, &first))
+                return;
+        dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return;
+        fd = resolve_dir(dir_fd, first.s, source, &api, &ignored);
+        if (fd >= 0 && fstat(fd, &st) == 0) {
                 a->obs.source_dev_known = true;
                 a->obs.source_dev = st.st_dev;
         }
-        close(fd);
-        return 0;
 }
 
 /* The host's /dev/shm, to bind: it must be a tmpfs of its own, not a piece of /dev. */
@@ -664,9 +673,8 @@ static int observe_host(struct apply *a, struct shm_error *err)
                 a->obs.host_dev = st.st_dev;
         }
         if (entry->present && entry->bind &&
-            (a->obs.engine_source = engine_shm_source_is_own(args->engine, entry->source)) &&
-            (r = engine_source_dev(a, entry->source, err)) < 0)
-                return r;
+            (a->obs.engine_source = engine_shm_source_is_own(args->engine, entry->source)))
+                engine_source_dev(a, entry->source);
         if (entry_is_private_tmpfs(entry) && args->spec->n_bind_sources) {
                 a->bind_devs = calloc(args->spec->n_bind_sources, sizeof(*a->bind_devs));
                 if (!a->bind_devs)

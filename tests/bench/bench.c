@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * oci-shm-bench: time whole hook invocations (spawn, exec, the state on
- * stdin, wait) next to the floors and the peers, and print the medians, the
- * 99th percentiles, the peak RSS and the ratios against the targets.
- * Run it through tests/bench/run.sh, which builds everything it needs.
+ * stdin, wait) next to the static floor and the peers, and print the medians,
+ * the 99th percentiles, the peak RSS and the figures of issue 14 against
+ * their targets. Run it through tests/bench/run.sh, which builds everything
+ * it needs and runs it in a private mount namespace whose /run/oci-shm-hook
+ * is a tmpfs of its own (tests/bench/private-records.sh): the hook's decision
+ * records go there, never to the host's /run.
  *
  * The bench makes its own work directory: a container root whose dev/shm is a
  * 64 MiB tmpfs mounted in a private mount namespace (a child that unshares its
@@ -15,6 +18,7 @@
  * namespace child reports the size (which must be 65 MiB, so a run that did
  * nothing is caught) and resets it to 64 MiB, outside the timed part.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -38,6 +42,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "record.h"
 
 #define SHM_BEFORE (64ULL << 20)
 #define SHM_AFTER  (65ULL << 20)
@@ -357,6 +363,46 @@ static void ns_stop(void)
         }
 }
 
+/* ---- the decision records ---- */
+
+/*
+ * The hook writes a record at every container it acts on, in the fixed
+ * RECORD_DIR. The bench runs it thousands of times: only in a mount namespace
+ * of its own with a tmpfs of its own there (private-records.sh), so that not
+ * one record lands on the host.
+ */
+static void check_private_records(void)
+{
+        struct stat self, init, rec, run;
+        if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0 ||
+            stat(RECORD_DIR, &rec) < 0 || stat("/run", &run) < 0 ||
+            (self.st_ino == init.st_ino && self.st_dev == init.st_dev) || rec.st_dev == run.st_dev)
+                die("%s is not a tmpfs of a private mount namespace: the hook's decision records "
+                    "would land on the host. Run me through tests/bench/private-records.sh "
+                    "(tests/bench/run.sh does)",
+                    RECORD_DIR);
+}
+
+/* The records in RECORD_DIR: those of pid (named PID-STARTTIME), or all if pid is 0. */
+static unsigned count_records(pid_t pid, bool remove)
+{
+        char prefix[32];
+        unsigned n = 0;
+        snprintf(prefix, sizeof(prefix), "%d-", (int)pid);
+        DIR *d = opendir(RECORD_DIR);
+        if (!d)
+                die("cannot read %s: %s", RECORD_DIR, strerror(errno));
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] == '.' || (pid && strncmp(de->d_name, prefix, strlen(prefix))))
+                        continue;
+                n++;
+                if (remove && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        die("cannot remove %s/%s: %s", RECORD_DIR, de->d_name, strerror(errno));
+        }
+        closedir(d);
+        return n;
+}
+
 /* ---- running and measuring ---- */
 
 enum { KIND_HOOK, KIND_FLOOR, KIND_PEER, KIND_RUNC };
@@ -592,40 +638,139 @@ static void set_argv(struct bench_case *c, ...)
         va_end(ap);
 }
 
+enum {
+        H10,
+        H1K,
+        H10K,
+        H1M,
+        H10_NOREC,
+        FLOOR_STATIC,
+        PEER,
+        RUNC_PLAIN,
+        RUNC_HOOK,
+        RUNC_TRUE,
+        N_CASES
+};
+
+/* The median of a[k] - b[k] over runs made in the same round (before stats_of sorts them). */
+static double paired_median(const struct bench_case *a, const struct bench_case *b)
+{
+        size_t n = a->n < b->n ? a->n : b->n;
+        if (!n)
+                return 0;
+        double *d = calloc(n, sizeof(double));
+        if (!d)
+                die("out of memory");
+        for (size_t k = 0; k < n; k++)
+                d[k] = a->us[k] - b->us[k];
+        qsort(d, n, sizeof(double), compare_double);
+        double m = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+        free(d);
+        return m;
+}
+
+static void print_load(const char *label)
+{
+        char load[128] = "unknown";
+        FILE *f = fopen("/proc/loadavg", "re");
+        if (f) {
+                if (!fgets(load, sizeof(load), f))
+                        snprintf(load, sizeof(load), "unknown\n");
+                fclose(f);
+        }
+        load[strcspn(load, "\n")] = '\0';
+        printf("%s: %s\n", label, load);
+}
+
+static void figure(const char *label, bool have, double value, const char *target, bool pass,
+                   bool smoke)
+{
+        if (!have)
+                printf("%-52s %10s %9s %s\n", label, "-", target, "not run");
+        else
+                printf("%-52s %10.2f %9s %s\n", label, value, target,
+                       smoke  ? "(smoke)"
+                       : pass ? "PASS"
+                              : "MISS");
+}
+
+static void info(const char *label, bool have, double value, const char *note)
+{
+        if (have)
+                printf("%-52s %10.2f %9s %s\n", label, value, "-", note);
+}
+
+/* Issue 14's figures against their targets, then the ones kept for information. */
+static void print_figures(const struct stats *st, const bool *have, double runc_paired_us,
+                          bool smoke)
+{
+        double hook = st[H10].median, runc_true = st[RUNC_TRUE].median;
+        double r_static = have[FLOOR_STATIC] ? hook / st[FLOOR_STATIC].median : 0;
+        double r_rules = st[H10K].median / hook;
+        double record_us = st[H10].median - st[H10_NOREC].median;
+
+        printf("\n%-52s %10s %9s\n", "figure (issue 14; medians)", "measured", "target");
+        figure("hook, 30 KB, 10 rules / static floor", have[FLOOR_STATIC], r_static, "<= 1.50",
+               r_static <= 1.5, smoke);
+        figure("10,000 rules / 10 rules", true, r_rules, "<= 2.00", r_rules <= 2.0, smoke);
+        figure("runc: hook - /bin/true hook, paired (us)", have[RUNC_TRUE], runc_paired_us,
+               "<= 500", runc_paired_us <= 500, smoke);
+        figure("peak RSS, hook, 30 KB, 10 rules (KiB)", true, (double)st[H10].rss_peak, "<= 1024",
+               st[H10].rss_peak <= 1024, smoke);
+        figure("1 MiB config.json (us)", true, st[H1M].median, "< 5000", st[H1M].median < 5000,
+               smoke);
+        /* Issue 12: the record must not slow a container start measurably. */
+        info("record write: hook - hook without it (us)", have[H10_NOREC], record_us,
+             "(information, issue 12)");
+        info("  the same, % of runc run with /bin/true hook", have[H10_NOREC] && have[RUNC_TRUE],
+             100 * record_us / runc_true, "(information)");
+        printf("\ninformation\n");
+        info("runc: hook - /bin/true hook, medians (us)", have[RUNC_TRUE],
+             st[RUNC_HOOK].median - runc_true, "(unpaired)");
+        info("runc: /bin/true hook - no hook, medians (us)", have[RUNC_TRUE],
+             runc_true - st[RUNC_PLAIN].median, "(runc's cost of any hook)");
+        info("runc with hook / runc without", have[RUNC_PLAIN],
+             st[RUNC_HOOK].median / st[RUNC_PLAIN].median, "");
+        info("hook - static floor (us)", have[FLOOR_STATIC], hook - st[FLOOR_STATIC].median, "");
+        info("1,000 rules / 10 rules", true, st[H1K].median / hook, "");
+        info("shell peer / hook (times slower)", have[PEER], st[PEER].median / hook, "");
+        info("peak RSS, hook, 30 KB, 10,000 rules (KiB)", true, (double)st[H10K].rss_peak, "");
+        info("peak RSS, hook, 1 MiB config (KiB)", true, (double)st[H1M].rss_peak, "");
+}
+
 static void usage(FILE *out)
 {
-        fprintf(out,
-                "Usage: oci-shm-bench --hook PATH [options]   (as root; see tests/bench/run.sh)\n"
-                "  --hook PATH          the oci-shm-hook binary\n"
-                "  --floor-static PATH  bench-floor-static\n"
-                "  --floor-libs PATH    bench-floor-libs\n"
-                "  --floor-libc PATH    bench-floor-libc\n"
-                "  --peer PATH          the shell peer (tests/bench/peer-hook.sh)\n"
-                "  --runc-plain DIR     a busybox bundle without the hook\n"
-                "  --runc-hook DIR      the same bundle with the hook registered\n"
-                "  --runc-true-hook DIR the same bundle with /bin/true as its hook\n"
-                "  --runs N             timed runs of each hook, floor and peer case (500)\n"
-                "  --warmup N           untimed runs before them (20)\n"
-                "  --runc-runs N        timed runs of each runc case (60)\n"
-                "  --peer-runs N        timed runs of the shell peer (100)\n"
-                "  --quick              --runs 100 --peer-runs 30 --runc-runs 20 --warmup 5\n"
-                "  --smoke              three runs of each, no runc: checks that it all runs\n"
-                "  --work DIR           where to put the generated inputs (default: a temp dir)\n"
-                "  --keep               keep the work directory\n");
+        fprintf(
+            out,
+            "Usage: oci-shm-bench --hook PATH [options]   (as root; see tests/bench/run.sh)\n"
+            "  --hook PATH          the oci-shm-hook binary\n"
+            "  --hook-norecord PATH the same hook without its record write (bench-hook-norecord)\n"
+            "  --floor-static PATH  bench-floor-static\n"
+            "  --peer PATH          the shell peer (tests/bench/peer-hook.sh)\n"
+            "  --runc-plain DIR     a busybox bundle without the hook\n"
+            "  --runc-hook DIR      the same bundle with the hook registered\n"
+            "  --runc-true-hook DIR the same bundle with /bin/true as its hook\n"
+            "  --runs N             timed runs of each hook, floor and peer case (500)\n"
+            "  --warmup N           untimed runs before them (20)\n"
+            "  --runc-runs N        timed runs of each runc case (100)\n"
+            "  --peer-runs N        timed runs of the shell peer (100)\n"
+            "  --quick              --runs 100 --peer-runs 30 --runc-runs 30 --warmup 5\n"
+            "  --smoke              three runs of each, no runc: checks that it all runs\n"
+            "  --work DIR           where to put the generated inputs (default: a temp dir)\n"
+            "  --keep               keep the work directory\n");
 }
 
 int main(int argc, char **argv)
 {
-        const char *hook = NULL, *floor_static = NULL, *floor_libs = NULL, *floor_libc = NULL;
+        const char *hook = NULL, *hook_norecord = NULL, *floor_static = NULL;
         const char *peer = NULL;
         const char *runc_plain = NULL, *runc_hook = NULL, *runc_true = NULL, *work_opt = NULL;
-        unsigned runs = 500, warmup = 20, runc_runs = 60, peer_runs = 100;
+        unsigned runs = 500, warmup = 20, runc_runs = 100, peer_runs = 100;
         bool smoke = false, keep = false;
         static const struct option options[] = {
             {"hook", required_argument, NULL, 'H'},
+            {"hook-norecord", required_argument, NULL, 'N'},
             {"floor-static", required_argument, NULL, 'S'},
-            {"floor-libs", required_argument, NULL, 'L'},
-            {"floor-libc", required_argument, NULL, 'C'},
             {"peer", required_argument, NULL, 'P'},
             {"runc-plain", required_argument, NULL, 'r'},
             {"runc-hook", required_argument, NULL, 'R'},
@@ -650,11 +795,8 @@ int main(int argc, char **argv)
                 case 'S':
                         floor_static = optarg;
                         break;
-                case 'L':
-                        floor_libs = optarg;
-                        break;
-                case 'C':
-                        floor_libc = optarg;
+                case 'N':
+                        hook_norecord = optarg;
                         break;
                 case 'P':
                         peer = optarg;
@@ -681,7 +823,7 @@ int main(int argc, char **argv)
                         peer_runs = (unsigned)strtoul(optarg, NULL, 10);
                         break;
                 case 'q':
-                        runs = 100, peer_runs = 30, runc_runs = 20, warmup = 5;
+                        runs = 100, peer_runs = 30, runc_runs = 30, warmup = 5;
                         break;
                 case 's':
                         smoke = true;
@@ -717,6 +859,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "oci-shm-bench: SKIP: needs root (mount namespaces, setns)\n");
                 return 77;
         }
+        check_private_records();
         signal(SIGPIPE, SIG_IGN);
 
         /* ---- inputs ---- */
@@ -757,20 +900,6 @@ int main(int argc, char **argv)
         }
 
         /* ---- cases ---- */
-        enum {
-                H10,
-                H1K,
-                H10K,
-                H1M,
-                FLOOR_STATIC,
-                FLOOR_LIBS,
-                FLOOR_LIBC,
-                PEER,
-                RUNC_PLAIN,
-                RUNC_HOOK,
-                RUNC_TRUE,
-                N_CASES
-        };
         struct bench_case cases[N_CASES] = {
             [H10] = {.key = "hook-10", .title = "hook, 30 KB config, 10 rules", .kind = KIND_HOOK},
             [H1K] = {.key = "hook-1k",
@@ -780,15 +909,12 @@ int main(int argc, char **argv)
                       .title = "hook, 30 KB config, 10,000 rules",
                       .kind = KIND_HOOK},
             [H1M] = {.key = "hook-1m", .title = "hook, 1 MiB config, 10 rules", .kind = KIND_HOOK},
+            [H10_NOREC] = {.key = "hook-10-norecord",
+                           .title = "the same, 30 KB, 10 rules, no record",
+                           .kind = KIND_HOOK},
             [FLOOR_STATIC] = {.key = "floor-static",
                               .title = "floor: static setns+reconfigure",
                               .kind = KIND_FLOOR},
-            [FLOOR_LIBS] = {.key = "floor-libs",
-                            .title = "floor: load the hook's libraries, exit",
-                            .kind = KIND_FLOOR},
-            [FLOOR_LIBC] = {.key = "floor-libc",
-                            .title = "floor: load libc alone, exit",
-                            .kind = KIND_FLOOR},
             [PEER] = {.key = "peer-shell",
                       .title = "peer: bash+jq+nsenter+mount",
                       .kind = KIND_PEER},
@@ -809,6 +935,13 @@ int main(int argc, char **argv)
                 cases[i].acts = true;
         }
         bool have[N_CASES] = {true, true, true, true};
+        if (hook_norecord) {
+                set_argv(&cases[H10_NOREC], hook_norecord, "--policy", policy[0], "prestart", NULL);
+                buf_add(&cases[H10_NOREC].state, "%.*s", (int)cases[H10].state.len,
+                        cases[H10].state.s);
+                cases[H10_NOREC].acts = true;
+                have[H10_NOREC] = true;
+        }
         if (floor_static) {
                 char size[32];
                 snprintf(size, sizeof(size), "%llu", SHM_AFTER);
@@ -816,16 +949,6 @@ int main(int argc, char **argv)
                 cases[FLOOR_STATIC].state = cases[H10].state;
                 cases[FLOOR_STATIC].acts = true;
                 have[FLOOR_STATIC] = true;
-        }
-        if (floor_libs) {
-                set_argv(&cases[FLOOR_LIBS], floor_libs, NULL);
-                cases[FLOOR_LIBS].state = cases[H10].state;
-                have[FLOOR_LIBS] = true;
-        }
-        if (floor_libc) {
-                set_argv(&cases[FLOOR_LIBC], floor_libc, NULL);
-                cases[FLOOR_LIBC].state = cases[H10].state;
-                have[FLOOR_LIBC] = true;
         }
         if (peer) {
                 set_argv(&cases[PEER], "/bin/bash", peer, NULL);
@@ -876,7 +999,14 @@ int main(int argc, char **argv)
         }
         printf("oci-shm-bench: %s %s, %ld CPUs (%s)\n", u.sysname, u.release,
                sysconf(_SC_NPROCESSORS_ONLN), cpu);
+        char date[64];
+        time_t now = time(NULL);
+        strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+        printf("date: %s\n", date);
+        print_load("load average at the start");
         printf("hook: %s\n", hook);
+        printf("hook without its record write: %s\n",
+               hook_norecord ? hook_norecord : "(not given)");
         printf(
             "inputs: config.json %zu bytes (%u env vars, %u mounts, %u annotations) and %zu bytes"
             " (%u env vars, %u mounts, %u annotations);\n"
@@ -890,6 +1020,17 @@ int main(int argc, char **argv)
                "interleaved\n\n",
                runs, peer_runs, runc_runs, warmup);
         fflush(stdout);
+
+        /* The hook writes its record here, and the record-less build does not. */
+        count_records(ns_pid, true);
+        run_once(&cases[H10], false);
+        if (count_records(ns_pid, true) != 1)
+                die("the hook wrote no decision record in %s", RECORD_DIR);
+        if (have[H10_NOREC]) {
+                run_once(&cases[H10_NOREC], false);
+                if (count_records(ns_pid, false) != 0)
+                        die("%s wrote a decision record", hook_norecord);
+        }
 
         /* ---- measure: round robin, so drift hits every case alike ---- */
         unsigned max_runs = runs;
@@ -924,67 +1065,31 @@ int main(int argc, char **argv)
                 }
         }
         ns_stop();
+        /* runc: each round ran the /bin/true hook and this hook; their paired difference. */
+        double runc_paired_us =
+            have[RUNC_TRUE] ? paired_median(&cases[RUNC_HOOK], &cases[RUNC_TRUE]) : 0;
 
         /* ---- report ---- */
         struct stats st[N_CASES] = {0};
-        printf("%-36s %6s %12s %12s %14s %12s\n", "case", "runs", "median_us", "p99_us",
+        printf("%-38s %6s %10s %10s %13s %12s\n", "case", "runs", "median_us", "p99_us",
                "peak_rss_kib", "page_faults");
         for (int i = 0; i < N_CASES; i++) {
                 if (!have[i])
                         continue;
                 st[i] = stats_of(&cases[i]);
                 if (cases[i].kind == KIND_RUNC)
-                        printf("%-36s %6zu %12.0f %12.0f %14s %12s\n", cases[i].title, cases[i].n,
+                        printf("%-38s %6zu %10.0f %10.0f %13s %12s\n", cases[i].title, cases[i].n,
                                st[i].median, st[i].p99, "-", "-");
                 else
-                        printf("%-36s %6zu %12.0f %12.0f %14ld %12.0f\n", cases[i].title,
+                        printf("%-38s %6zu %10.0f %10.0f %13ld %12.0f\n", cases[i].title,
                                cases[i].n, st[i].median, st[i].p99, st[i].rss_peak, st[i].faults);
         }
-
         printf("peak_rss_kib: the largest VmHWM of the run's processes at exit (traced runs);\n"
                "page_faults: median minor+major faults (wait4), from spawn to exit\n");
-        printf("\n%-40s %12s %14s %s\n", "ratio (medians)", "measured", "target", "");
-#define RATIO(label, ok_have, value, target_text, pass)                                            \
-        do {                                                                                       \
-                if (ok_have)                                                                       \
-                        printf("%-40s %12.2f %14s %s\n", label, value, target_text,                \
-                               smoke    ? "(smoke)"                                                \
-                               : (pass) ? "PASS"                                                   \
-                                        : "MISS");                                                 \
-                else                                                                               \
-                        printf("%-40s %12s %14s %s\n", label, "-", target_text, "not run");        \
-        } while (0)
-        double hook_us = st[H10].median;
-        double r_libs = have[FLOOR_LIBS] ? hook_us / st[FLOOR_LIBS].median : 0;
-        double r_static = have[FLOOR_STATIC] ? hook_us / st[FLOOR_STATIC].median : 0;
-        double r_peer = have[PEER] ? st[PEER].median / hook_us : 0;
-        double r_rules = st[H10K].median / hook_us;
-        double r_runc = have[RUNC_PLAIN] ? st[RUNC_HOOK].median / st[RUNC_PLAIN].median : 0;
-        long rss_worst = 0;
-        for (int i = H10; i <= H10K; i++)
-                if (st[i].rss_peak > rss_worst)
-                        rss_worst = st[i].rss_peak;
-        RATIO("hook / library floor", have[FLOOR_LIBS], r_libs, "<= 1.30", r_libs <= 1.3);
-        if (have[FLOOR_LIBC])
-                printf("%-40s %12.2f %14s %s\n", "hook / libc-only floor",
-                       hook_us / st[FLOOR_LIBC].median, "-", "(information)");
-        RATIO("hook / static floor", have[FLOOR_STATIC], r_static, "<= 2.50", r_static <= 2.5);
-        RATIO("shell peer / hook (times faster)", have[PEER], r_peer, ">= 50", r_peer >= 50);
-        RATIO("10,000 rules / 10 rules", true, r_rules, "<= 2.00", r_rules <= 2.0);
-        RATIO("runc with hook / runc without", have[RUNC_PLAIN], r_runc, "<= 1.03", r_runc <= 1.03);
-        if (have[RUNC_TRUE])
-                printf("%-40s %12.2f %14s %s\n", "runc with /bin/true hook / runc without",
-                       st[RUNC_TRUE].median / st[RUNC_PLAIN].median, "-",
-                       "(information: runc's cost of any hook)");
-        RATIO("1 MiB config.json median (us)", true, st[H1M].median, "< 5000",
-              st[H1M].median < 5000);
-        RATIO("peak RSS, 30 KB config cases (KiB)", true, (double)rss_worst, "< 4096",
-              rss_worst < 4096);
-        RATIO("peak RSS, 1 MiB config (KiB)", true, (double)st[H1M].rss_peak, "< 4096",
-              st[H1M].rss_peak < 4096);
-        if (have[RUNC_PLAIN])
-                printf("runc with hook - runc without: %+.0f us (median)\n",
-                       st[RUNC_HOOK].median - st[RUNC_PLAIN].median);
+        print_figures(st, have, runc_paired_us, smoke);
+        printf("\ndecision records: %u in the private tmpfs at %s (the host's is untouched)\n",
+               count_records(0, false), RECORD_DIR);
+        print_load("load average at the end");
 
         if (!keep && !work_opt) {
                 char *rm[] = {"rm", "-rf", work, NULL};

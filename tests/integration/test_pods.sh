@@ -30,9 +30,18 @@ pod_tmpfs() {
 
 # container ENGINE IMAGE SHM_SOURCE CMD: a bundle shaped by ENGINE (containerd,
 # crio, or none), /dev/shm bound from SHM_SOURCE (empty: runc's own tmpfs).
+# The bundle lies where that engine puts it (the hook decides the engine from
+# that): containerd's task directory under $WORK/state, CRI-O's run directory
+# $WORK/storage/overlay-containers/<id>/userdata (no containers.json beside it).
 container() {
-        local engine=$1 image=$2 source=$3 cmd=$4 bundle
-        bundle=$(mktemp -d "$WORK/bundle.XXXXXX")
+        local engine=$1 image=$2 source=$3 cmd=$4 bundle id
+        id=$(hex64)
+        case $engine in
+        containerd) bundle=${STATE:-$WORK/state}/io.containerd.runtime.v2.task/k8s.io/$id ;;
+        crio) bundle=$WORK/storage/overlay-containers/$id/userdata ;;
+        *) bundle=$(mktemp -d "$WORK/bundle.XXXXXX") ;;
+        esac
+        mkdir -p "$bundle"
         make_bundle "$bundle" "$cmd"
         case $engine in
         containerd)
@@ -59,7 +68,7 @@ container() {
                            options: ["rbind", "rprivate", "nosuid", "nodev", "noexec"]}
                           else . end)'
         fi
-        run_runc "$bundle"
+        run_runc "$bundle" "$id"
 }
 
 WRITE='; echo from-browser >/dev/shm/marker'
@@ -96,6 +105,34 @@ for engine in containerd crio; do
         expect_eq "$engine sandbox container: /dev/shm stays 64m" "$(shm_kb "$out")" 65536
         expect_eq "$engine sandbox container: the pod tmpfs is not grown" "$(kb_of "$pod")" 65536
 done
+
+# A bind that only looks like a pod's tmpfs is a volume: the engine's own shm
+# must lie in that engine's own directory (containerd: the pod's own sandbox).
+SANDBOX=$(hex64)
+elsewhere=$WORK/elsewhere/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX/shm
+pod_tmpfs "$elsewhere" 64m
+out=$(container containerd "$SELENIUM_FULL" "$elsewhere" "$SHOW_SHM")
+expect_eq "containerd: a sandbox-shaped tmpfs outside containerd's state: left alone" "$(shm_kb "$out")" 65536
+expect_eq "containerd: that tmpfs is not grown" "$(kb_of "$elsewhere")" 65536
+other=$WORK/state/io.containerd.grpc.v1.cri/sandboxes/$(hex64)/shm
+pod_tmpfs "$other" 64m
+out=$(container containerd "$SELENIUM_FULL" "$other" "$SHOW_SHM")
+expect_eq "containerd: another pod's sandbox tmpfs: left alone" "$(shm_kb "$out")" 65536
+expect_eq "containerd: the other pod's tmpfs is not grown" "$(kb_of "$other")" 65536
+mkdir -p "$WORK/linkdir/io.containerd.grpc.v1.cri/sandboxes"
+ln -s "$WORK/elsewhere/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX" "$WORK/state/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX"
+out=$(container containerd "$SELENIUM_FULL" "$WORK/state/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX/shm" "$SHOW_SHM")
+expect_eq "containerd: the pod's shm path through a symlink: left alone" "$(shm_kb "$out")" 65536
+expect_eq "containerd: the tmpfs behind the symlink is not grown" "$(kb_of "$elsewhere")" 65536
+
+# An admin's symlink to containerd's state directory (moved to another disk) is fine.
+ln -s "$WORK/state" "$WORK/state-link"
+SANDBOX=$(hex64)
+pod_tmpfs "$WORK/state/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX/shm" 64m
+out=$(STATE=$WORK/state-link container containerd "$SELENIUM_FULL" \
+        "$WORK/state-link/io.containerd.grpc.v1.cri/sandboxes/$SANDBOX/shm" "$SHOW_SHM")
+expect_eq "containerd: a state directory reached through a symlink: the pod gets 2g" \
+        "$(shm_kb "$out")" "$KB_2G"
 
 # CRI-O: <storage>/overlay-containers/<id>/userdata/shm.
 SANDBOX=$(hex64)
