@@ -36,12 +36,13 @@
  *  - its file system is mounted nowhere else in that namespace: a host tmpfs
  *    that a later mount, a symlink in the image or an odd destination put on
  *    /dev/shm is still mounted at its host path too;
- *  - no config.json bind source lies on it: that catches a tmpfs from
- *    another namespace (a /proc/PID/root/... source), seen from the host;
+ *  - no config.json bind source lies on it: defence in depth for a tmpfs
+ *    of another namespace (a /proc/PID/root/... source, which the kernel
+ *    refuses to bind today), seen from the host;
  *  - mountinfo's source is the entry's source, as the runtime passed it.
  * A bind is the engine's pod tmpfs only when its source is the engine's own
- * shm path (engine_shm_source_is_own), reached without a symlink, on the
- * same device.
+ * shm path (engine_shm_source_is_own), the parts the engine makes hold no
+ * symlink (engine_source_dev), and it is on the same device.
  */
 static enum shm_kind classify_private(const struct shm_observation *obs,
                                       const struct spec_mount *entry, char *why, size_t why_size)
