@@ -13,7 +13,7 @@
 #include "json_reader.h"
 #include "size.h"
 
-bool spec_clean_path(const char *path, char *out, size_t size)
+bool oci_spec_clean_path(const char *path, char *out, size_t size)
 {
         size_t n = 0;
 
@@ -46,10 +46,10 @@ bool spec_clean_path(const char *path, char *out, size_t size)
         return true;
 }
 
-bool spec_path_is_dev_shm(const char *path)
+bool oci_spec_path_is_dev_shm(const char *path)
 {
         char clean[16];
-        return spec_clean_path(path, clean, sizeof(clean)) && strcmp(clean, "/dev/shm") == 0;
+        return oci_spec_clean_path(path, clean, sizeof(clean)) && strcmp(clean, "/dev/shm") == 0;
 }
 
 static bool path_has_dotdot(const char *path)
@@ -253,7 +253,7 @@ static int mount_done(struct json_reader *r, struct spec_parser *p, struct shm_e
         if (!p->destination)
                 return shm_error_set(err, EINVAL, "'%s' has no destination",
                                      json_reader_path(r, F_MOUNT, where, sizeof(where)));
-        if (!spec_clean_path(p->destination, clean, sizeof(clean)))
+        if (!oci_spec_clean_path(p->destination, clean, sizeof(clean)))
                 return shm_error_set(err, ENAMETOOLONG, "'%s' has a destination that is too long",
                                      json_reader_path(r, F_MOUNT, where, sizeof(where)));
         if (p->bind && p->source && p->source[0]) {

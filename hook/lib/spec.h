@@ -68,7 +68,7 @@ const char *oci_spec_annotation(const struct oci_spec *spec, const char *key);
  * with ".", ".." and repeated slashes folded (Go's filepath.Clean, which runc
  * and securejoin apply). Writes at most size bytes; false when it does not fit.
  */
-bool spec_clean_path(const char *path, char *out, size_t size);
+bool oci_spec_clean_path(const char *path, char *out, size_t size);
 
 /* Is `path` "/dev/shm" once cleaned? */
-bool spec_path_is_dev_shm(const char *path);
+bool oci_spec_path_is_dev_shm(const char *path);

@@ -1,15 +1,19 @@
 #!/bin/bash
-# Benchmark oci-shm-hook next to its floors and its peers (issue 6).
+# Benchmark oci-shm-hook next to its static floor and its peers (issues 6 and 14).
 #
 #   sudo tests/bench/run.sh [--quick] [oci-shm-bench options...]
 #
-# Builds a Release tree in $BUILD (default build-bench), makes two busybox
-# runc bundles (with and without the hook as a prestart hook), and runs
-# oci-shm-bench, which prints the table, the ratios and PASS/MISS against the
-# targets. Extra arguments go to oci-shm-bench (--runs N, --runc-runs N,
-# --peer-runs N, --warmup N, --quick, --keep); `--hook PATH` benchmarks another
-# hook binary against the same floors.
-# Needs root, runc, busybox (static), jq and util-linux (nsenter).
+# Builds a Release tree in $BUILD (default build-bench): the hook as shipped
+# (static by default), the same hook without its decision record write
+# (bench-hook-norecord), the static floor and the bench; makes three busybox
+# runc bundles (no hook, this hook, /bin/true as the hook) and runs
+# oci-shm-bench, which prints the table and issue 14's figures with PASS/MISS.
+# Extra arguments go to oci-shm-bench (--runs N, --runc-runs N, --peer-runs N,
+# --warmup N, --quick, --keep); `--hook PATH` benchmarks another hook binary
+# against the same floor (then without the record-less case).
+# Everything runs through private-records.sh: the hook's decision records go
+# to a private tmpfs over /run/oci-shm-hook, none to the host's.
+# Needs root, runc, busybox (static), jq and util-linux (nsenter, unshare).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build-bench}
@@ -19,6 +23,9 @@ ID_PREFIX=bench
         echo "SKIP: needs root" >&2
         exit 77
 }
+if [ "${OCI_SHM_BENCH_PRIVATE_RECORDS:-}" != 1 ]; then
+        exec "$TOP/tests/bench/private-records.sh" "$0" "$@"
+fi
 missing=()
 for tool in runc busybox jq nsenter cmake; do
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
@@ -31,14 +38,17 @@ fi
 
 cmake -S "$TOP" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOCI_SHM_HOOK_WERROR=ON >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target oci-shm-hook oci-shm-bench bench-floor-static \
-        bench-floor-libs bench-floor-libc >/dev/null
+        bench-hook-norecord >/dev/null
 
 HOOK=$BUILD/oci-shm-hook
+# The same hook without its record write: only comparable to this tree's hook.
+NORECORD=$BUILD/tests/bench/bench-hook-norecord
 args=()
 while [ $# -gt 0 ]; do
         case $1 in
         --hook)
                 HOOK=$(realpath "$2")
+                NORECORD=
                 shift 2
                 ;;
         *)
@@ -105,9 +115,7 @@ if ! grep -q ' 66560 ' <<<"$out"; then
         exit 1
 fi
 
-"$BUILD/tests/bench/oci-shm-bench" --hook "$HOOK" \
+"$BUILD/tests/bench/oci-shm-bench" --hook "$HOOK" ${NORECORD:+--hook-norecord "$NORECORD"} \
         --floor-static "$BUILD/tests/bench/bench-floor-static" \
-        --floor-libs "$BUILD/tests/bench/bench-floor-libs" \
-        --floor-libc "$BUILD/tests/bench/bench-floor-libc" \
         --peer "$TOP/tests/bench/peer-hook.sh" \
         --runc-plain "$plain" --runc-hook "$hooked" --runc-true-hook "$truehook" "${args[@]}"

@@ -100,10 +100,10 @@ static void test_dev_shm_paths(void **state)
             "/devx/shm", "/shm",     "/dev/shm/..", "",           "/",
             "/run/shm",  "/dev/SHM", "/dev/../shm", "/x/dev/shm", "/dev/shm/x/../.."};
         for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-                if (!spec_path_is_dev_shm(yes[i]))
+                if (!oci_spec_path_is_dev_shm(yes[i]))
                         fail_msg("'%s' is /dev/shm", yes[i]);
         for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-                if (spec_path_is_dev_shm(no[i]))
+                if (oci_spec_path_is_dev_shm(no[i]))
                         fail_msg("'%s' is not /dev/shm", no[i]);
 
         for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
