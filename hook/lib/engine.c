@@ -202,12 +202,12 @@ int engine_identify(const char *id, const char *bundle, const struct oci_spec *s
                 engine->sandbox = annotation_is(spec, CRIO_TYPE, "sandbox");
                 return crio_identity(spec, engine, err);
         case ENGINE_NONE:
-                /* Written by hand, by someone who could write anything: annotations decide. */
+                /* Written by hand, by someone who could write anything: its annotations may
+                 * name the image and mark a sandbox, but it is no Kubernetes pod, so
+                 * namespace=, pod= and container= never hold. */
                 engine->sandbox = annotation_is(spec, CONTAINERD_TYPE, "sandbox") ||
                                   annotation_is(spec, CRIO_TYPE, "sandbox");
-                if (oci_spec_annotation(spec, CONTAINERD_NAMESPACE))
-                        return containerd_identity(spec, engine, err);
-                return crio_identity(spec, engine, err);
+                return 0;
         case ENGINE_PODMAN:
         case ENGINE_DOCKER:
                 break;

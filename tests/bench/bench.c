@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -373,12 +374,24 @@ static void ns_stop(void)
  */
 static void check_private_records(void)
 {
-        struct stat self, init, rec, run;
-        if (stat("/proc/self/ns/mnt", &self) < 0 || stat("/proc/1/ns/mnt", &init) < 0 ||
-            stat(RECORD_DIR, &rec) < 0 || stat("/run", &run) < 0 ||
-            (self.st_ino == init.st_ino && self.st_dev == init.st_dev) || rec.st_dev == run.st_dev)
-                die("%s is not a tmpfs of a private mount namespace: the hook's decision records "
-                    "would land on the host. Run me through tests/bench/private-records.sh "
+        char line[4096];
+        bool ok = false;
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                die("cannot read /proc/self/mountinfo: %s", strerror(errno));
+        /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS] - TYPE SOURCE ...": the last one wins.
+         */
+        while (fgets(line, sizeof(line), f)) {
+                char *dash = strstr(line, " - ");
+                char point[256] = "";
+                if (dash && sscanf(line, "%*s %*s %*s %*s %255s", point) == 1 &&
+                    strcmp(point, RECORD_DIR) == 0)
+                        ok = strncmp(dash, " - tmpfs oci-shm-bench-records ", 31) == 0;
+        }
+        fclose(f);
+        if (!ok)
+                die("%s is not private-records.sh's tmpfs: the hook's decision records would land "
+                    "on the host. Run me through tests/bench/private-records.sh "
                     "(tests/bench/run.sh does)",
                     RECORD_DIR);
 }
@@ -417,6 +430,7 @@ struct bench_case {
         double *us;
         double *faults;
         long rss_peak; /* VmHWM, from rss_once() */
+        long rss_file; /* RssFile at exit of that process: its mapped executable's pages */
         size_t n;
         unsigned runc_seq;
 };
@@ -512,20 +526,24 @@ static void run_once(struct bench_case *c, bool record)
         }
 }
 
-/* VmHWM of a traced process that is about to exit, in KiB. */
-static long vm_hwm_kib(pid_t pid)
+struct rss {
+        long hwm, file; /* KiB */
+};
+
+/* VmHWM and RssFile of a traced process that is about to exit. */
+static struct rss rss_of(pid_t pid)
 {
         char path[64], line[256];
-        long kib = 0;
+        struct rss r = {0};
         snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
         FILE *f = fopen(path, "re");
         if (!f)
-                return 0;
+                return r;
         while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-                        break;
+                if (sscanf(line, "VmHWM: %ld kB", &r.hwm) != 1)
+                        sscanf(line, "RssFile: %ld kB", &r.file);
         fclose(f);
-        return kib;
+        return r;
 }
 
 /*
@@ -533,7 +551,7 @@ static long vm_hwm_kib(pid_t pid)
  * the process that called exec (here the bench itself), so instead trace the
  * run and read VmHWM of every process of it as it exits; return the largest.
  */
-static long rss_once(struct bench_case *c)
+static struct rss rss_once(struct bench_case *c)
 {
         int in[2], status;
         if (pipe2(in, O_CLOEXEC) < 0)
@@ -567,7 +585,7 @@ static long rss_once(struct bench_case *c)
                 off += (size_t)n;
         }
         close(in[1]);
-        long peak = 0;
+        struct rss peak = {0};
         for (unsigned live = 1; live > 0;) {
                 pid_t p = waitpid(-1, &status, __WALL);
                 if (p < 0) {
@@ -583,9 +601,9 @@ static long rss_once(struct bench_case *c)
                             event == PTRACE_EVENT_CLONE)
                                 live++;
                         if (event == PTRACE_EVENT_EXIT) {
-                                long kib = vm_hwm_kib(p);
-                                if (kib > peak)
-                                        peak = kib;
+                                struct rss r = rss_of(p);
+                                if (r.hwm > peak.hwm)
+                                        peak = r;
                         }
                         if (event || sig == SIGTRAP || sig == SIGSTOP)
                                 sig = 0;
@@ -652,21 +670,34 @@ enum {
         N_CASES
 };
 
-/* The median of a[k] - b[k] over runs made in the same round (before stats_of sorts them). */
-static double paired_median(const struct bench_case *a, const struct bench_case *b)
+/*
+ * a[k] - b[k] over runs made in the same round (before stats_of sorts them):
+ * the median and its 95% confidence interval from order statistics
+ * (ranks n/2 -+ 0.98 sqrt(n)), which needs no assumption about the noise.
+ */
+struct paired {
+        double median, lo, hi;
+};
+
+static struct paired paired_diff(const struct bench_case *a, const struct bench_case *b)
 {
+        struct paired p = {0};
         size_t n = a->n < b->n ? a->n : b->n;
         if (!n)
-                return 0;
+                return p;
         double *d = calloc(n, sizeof(double));
         if (!d)
                 die("out of memory");
         for (size_t k = 0; k < n; k++)
                 d[k] = a->us[k] - b->us[k];
         qsort(d, n, sizeof(double), compare_double);
-        double m = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+        double half = 0.98 * sqrt((double)n);
+        long lo = (long)floor((double)n / 2 - half), hi = (long)ceil((double)n / 2 + half);
+        p.median = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+        p.lo = d[lo < 0 ? 0 : lo];
+        p.hi = d[hi >= (long)n ? (long)n - 1 : hi];
         free(d);
-        return m;
+        return p;
 }
 
 static void print_load(const char *label)
@@ -686,9 +717,9 @@ static void figure(const char *label, bool have, double value, const char *targe
                    bool smoke)
 {
         if (!have)
-                printf("%-52s %10s %9s %s\n", label, "-", target, "not run");
+                printf("%-46s %10s %9s %s\n", label, "-", target, "not run");
         else
-                printf("%-52s %10.2f %9s %s\n", label, value, target,
+                printf("%-46s %10.2f %9s %s\n", label, value, target,
                        smoke  ? "(smoke)"
                        : pass ? "PASS"
                               : "MISS");
@@ -697,33 +728,42 @@ static void figure(const char *label, bool have, double value, const char *targe
 static void info(const char *label, bool have, double value, const char *note)
 {
         if (have)
-                printf("%-52s %10.2f %9s %s\n", label, value, "-", note);
+                printf("%-46s %10.2f %9s %s\n", label, value, "-", note);
+}
+
+static void paired_ci(bool have, struct paired p)
+{
+        if (have)
+                printf("%-46s %10s %9s 95%% CI %.0f .. %.0f us\n", "", "", "", p.lo, p.hi);
 }
 
 /* Issue 14's figures against their targets, then the ones kept for information. */
-static void print_figures(const struct stats *st, const bool *have, double runc_paired_us,
-                          bool smoke)
+static void print_figures(const struct stats *st, const bool *have, struct paired runc,
+                          struct paired record, bool smoke)
 {
         double hook = st[H10].median, runc_true = st[RUNC_TRUE].median;
         double r_static = have[FLOOR_STATIC] ? hook / st[FLOOR_STATIC].median : 0;
         double r_rules = st[H10K].median / hook;
-        double record_us = st[H10].median - st[H10_NOREC].median;
 
-        printf("\n%-52s %10s %9s\n", "figure (issue 14; medians)", "measured", "target");
+        printf("\n%-46s %10s %9s\n", "figure (issue 14; medians)", "measured", "target");
         figure("hook, 30 KB, 10 rules / static floor", have[FLOOR_STATIC], r_static, "<= 1.50",
                r_static <= 1.5, smoke);
         figure("10,000 rules / 10 rules", true, r_rules, "<= 2.00", r_rules <= 2.0, smoke);
-        figure("runc: hook - /bin/true hook, paired (us)", have[RUNC_TRUE], runc_paired_us,
-               "<= 500", runc_paired_us <= 500, smoke);
+        figure("runc: hook - /bin/true hook, paired (us)", have[RUNC_TRUE], runc.median, "<= 500",
+               runc.median <= 500, smoke);
+        paired_ci(have[RUNC_TRUE], runc);
         figure("peak RSS, hook, 30 KB, 10 rules (KiB)", true, (double)st[H10].rss_peak, "<= 1024",
                st[H10].rss_peak <= 1024, smoke);
         figure("1 MiB config.json (us)", true, st[H1M].median, "< 5000", st[H1M].median < 5000,
                smoke);
         /* Issue 12: the record must not slow a container start measurably. */
-        info("record write: hook - hook without it (us)", have[H10_NOREC], record_us,
+        info("record write: hook - hook without, paired (us)", have[H10_NOREC], record.median,
              "(information, issue 12)");
-        info("  the same, % of runc run with /bin/true hook", have[H10_NOREC] && have[RUNC_TRUE],
-             100 * record_us / runc_true, "(information)");
+        paired_ci(have[H10_NOREC], record);
+        info("record write, % of runc run with /bin/true hook", have[H10_NOREC] && have[RUNC_TRUE],
+             100 * record.median / runc_true, "(information)");
+        info("record write: hook - hook without, medians (us)", have[H10_NOREC],
+             hook - st[H10_NOREC].median, "(unpaired)");
         printf("\ninformation\n");
         info("runc: hook - /bin/true hook, medians (us)", have[RUNC_TRUE],
              st[RUNC_HOOK].median - runc_true, "(unpaired)");
@@ -752,7 +792,7 @@ static void usage(FILE *out)
             "  --runc-true-hook DIR the same bundle with /bin/true as its hook\n"
             "  --runs N             timed runs of each hook, floor and peer case (500)\n"
             "  --warmup N           untimed runs before them (20)\n"
-            "  --runc-runs N        timed runs of each runc case (100)\n"
+            "  --runc-runs N        timed runs of each runc case (200)\n"
             "  --peer-runs N        timed runs of the shell peer (100)\n"
             "  --quick              --runs 100 --peer-runs 30 --runc-runs 30 --warmup 5\n"
             "  --smoke              three runs of each, no runc: checks that it all runs\n"
@@ -765,7 +805,7 @@ int main(int argc, char **argv)
         const char *hook = NULL, *hook_norecord = NULL, *floor_static = NULL;
         const char *peer = NULL;
         const char *runc_plain = NULL, *runc_hook = NULL, *runc_true = NULL, *work_opt = NULL;
-        unsigned runs = 500, warmup = 20, runc_runs = 100, peer_runs = 100;
+        unsigned runs = 500, warmup = 20, runc_runs = 200, peer_runs = 100;
         bool smoke = false, keep = false;
         static const struct option options[] = {
             {"hook", required_argument, NULL, 'H'},
@@ -1050,9 +1090,11 @@ int main(int argc, char **argv)
         /* Peak RSS: traced runs, apart from the timed ones. */
         for (int i = 0; i < N_CASES; i++)
                 for (unsigned k = 0; have[i] && cases[i].kind != KIND_RUNC && k < 3; k++) {
-                        long kib = rss_once(&cases[i]);
-                        if (kib > cases[i].rss_peak)
-                                cases[i].rss_peak = kib;
+                        struct rss r = rss_once(&cases[i]);
+                        if (r.hwm > cases[i].rss_peak) {
+                                cases[i].rss_peak = r.hwm;
+                                cases[i].rss_file = r.file;
+                        }
                 }
         if (have[RUNC_PLAIN]) {
                 int order[3] = {RUNC_PLAIN, RUNC_HOOK, RUNC_TRUE};
@@ -1065,28 +1107,33 @@ int main(int argc, char **argv)
                 }
         }
         ns_stop();
-        /* runc: each round ran the /bin/true hook and this hook; their paired difference. */
-        double runc_paired_us =
-            have[RUNC_TRUE] ? paired_median(&cases[RUNC_HOOK], &cases[RUNC_TRUE]) : 0;
+        /* Each round ran both cases of a pair: their paired differences, before the sort. */
+        struct paired runc_paired = {0}, record_paired = {0};
+        if (have[RUNC_TRUE])
+                runc_paired = paired_diff(&cases[RUNC_HOOK], &cases[RUNC_TRUE]);
+        if (have[H10_NOREC])
+                record_paired = paired_diff(&cases[H10], &cases[H10_NOREC]);
 
         /* ---- report ---- */
         struct stats st[N_CASES] = {0};
-        printf("%-38s %6s %10s %10s %13s %12s\n", "case", "runs", "median_us", "p99_us",
-               "peak_rss_kib", "page_faults");
+        printf("%-38s %6s %10s %10s %13s %9s %12s\n", "case", "runs", "median_us", "p99_us",
+               "peak_rss_kib", "file_kib", "page_faults");
         for (int i = 0; i < N_CASES; i++) {
                 if (!have[i])
                         continue;
                 st[i] = stats_of(&cases[i]);
                 if (cases[i].kind == KIND_RUNC)
-                        printf("%-38s %6zu %10.0f %10.0f %13s %12s\n", cases[i].title, cases[i].n,
-                               st[i].median, st[i].p99, "-", "-");
+                        printf("%-38s %6zu %10.0f %10.0f %13s %9s %12s\n", cases[i].title,
+                               cases[i].n, st[i].median, st[i].p99, "-", "-", "-");
                 else
-                        printf("%-38s %6zu %10.0f %10.0f %13ld %12.0f\n", cases[i].title,
-                               cases[i].n, st[i].median, st[i].p99, st[i].rss_peak, st[i].faults);
+                        printf("%-38s %6zu %10.0f %10.0f %13ld %9ld %12.0f\n", cases[i].title,
+                               cases[i].n, st[i].median, st[i].p99, st[i].rss_peak,
+                               cases[i].rss_file, st[i].faults);
         }
         printf("peak_rss_kib: the largest VmHWM of the run's processes at exit (traced runs);\n"
+               "file_kib: of it, RssFile at exit (the executable's pages, shared page cache);\n"
                "page_faults: median minor+major faults (wait4), from spawn to exit\n");
-        print_figures(st, have, runc_paired_us, smoke);
+        print_figures(st, have, runc_paired, record_paired, smoke);
         printf("\ndecision records: %u in the private tmpfs at %s (the host's is untouched)\n",
                count_records(0, false), RECORD_DIR);
         print_load("load average at the end");

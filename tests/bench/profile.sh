@@ -6,8 +6,10 @@
 #
 # HOOK defaults to build-bench/oci-shm-hook (built by tests/bench/run.sh).
 # Prints, per case, the total instructions (Ir) of a whole run, from the first
-# instruction of the dynamic loader to exit, the top functions, and the syscall
-# counts; the raw callgrind.out.* and strace logs stay in OUTDIR.
+# instruction (of the dynamic loader, if the hook is linked dynamically) to
+# exit, the top functions, and the syscall counts; the raw callgrind.out.* and
+# strace logs stay in OUTDIR. It runs through private-records.sh, so the
+# hook's decision records go to a private tmpfs, not to the host's /run.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build-bench}
@@ -20,6 +22,9 @@ mkdir -p "$OUT"
         echo "SKIP: needs root" >&2
         exit 77
 }
+if [ "${OCI_SHM_BENCH_PRIVATE_RECORDS:-}" != 1 ]; then
+        exec "$TOP/tests/bench/private-records.sh" "$0" "$HOOK" "$OUT"
+fi
 for tool in valgrind callgrind_annotate strace; do
         command -v "$tool" >/dev/null || apt-get install -y -qq valgrind strace >/dev/null
 done
@@ -60,7 +65,7 @@ for c in ${CASES:-hook-10:10 hook-10k:10000 hook-1m:10}; do
         echo "--- inclusive (main and the big callees)"
         callgrind_annotate --inclusive=yes "$OUT/callgrind.out.$key" 2>/dev/null |
                 awk '/file:function/ {on=1; next} on && NF {print}' |
-                grep -E 'main|run_hook|oci_spec|oci_state|policy_|shm_apply|lookup_mountinfo|yajl_tree_parse|json_|_dl_start|dl_main|_dl_relocate|openlog|vsyslog|__libc_start' |
+                grep -E 'main|run_hook|oci_spec|oci_state|policy_|shm_apply|lookup_mountinfo|cgroup_|record_write|engine_|json_|yajl_parse|_dl_start|dl_main|_dl_relocate|openlog|vsyslog|__libc_start' |
                 head -n 25 || true
         echo
 done

@@ -831,13 +831,14 @@ static void test_no_engine(void **state)
             {"\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"", NULL, true, NULL, NULL, NULL},
             {"\"io.kubernetes.cri.container-type\":\"Sandbox\"", NULL, false, NULL, NULL, NULL},
             {"\"x\":\"sandbox\"", NULL, false, NULL, NULL, NULL},
-            /* identity: containerd's keys when its namespace is set, else CRI-O's name */
+            /* no Kubernetes identity from a bundle no engine claims (SPEC: namespace=, pod= and
+             * container= never hold outside Kubernetes), whatever keys it carries */
             {"\"io.kubernetes.cri.sandbox-namespace\":\"ns\",\"io.kubernetes.cri.sandbox-name\":"
              "\"pod\",\"io.kubernetes.cri.container-name\":\"c\","
              "\"io.kubernetes.cri-o.ContainerName\":\"k8s_oc_opod_ons_u_0\"",
-             NULL, false, "ns", "pod", "c"},
-            {"\"io.kubernetes.cri-o.ContainerName\":\"k8s_oc_opod_ons_u_0\"", NULL, false, "ons",
-             "opod", "oc"},
+             NULL, false, NULL, NULL, NULL},
+            {"\"io.kubernetes.cri-o.ContainerName\":\"k8s_oc_opod_ons_u_0\"", NULL, false, NULL,
+             NULL, NULL},
             /* case variants and other keys are not engine keys */
             {"\"io.kubernetes.cri.image-Name\":\"a\",\"org.opencontainers.image.ref.name\":\"b\","
              "\"io.container.manager\":\"libpod\"",
