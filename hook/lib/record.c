@@ -317,7 +317,13 @@ static bool too_many_records(int dir_fd, pid_t pid)
         return record_prune_fd(dir_fd, &live) < 0 || live >= RECORD_MAX_FILES;
 }
 
-int record_write_at(const char *dir, const struct decision_record *in, struct shm_error *err)
+int record_dir_open(const char *dir, struct shm_error *err)
+{
+        return open_record_dir(dir, true, err);
+}
+
+int record_write_into(int dir_fd, const char *dir, const struct decision_record *in,
+                      struct shm_error *err)
 {
         struct decision_record r = *in;
         char text[RECORD_MAX_BYTES], name[64], tmp[96];
@@ -332,9 +338,6 @@ int record_write_at(const char *dir, const struct decision_record *in, struct sh
         if (len < 0)
                 return shm_error_set(err, E2BIG, "the record is larger than %d bytes",
                                      RECORD_MAX_BYTES);
-        _cleanup_close_ int dir_fd = open_record_dir(dir, true, err);
-        if (dir_fd < 0)
-                return dir_fd;
         if (too_many_records(dir_fd, r.pid))
                 return shm_error_set(err, ENOSPC, "'%s' holds %d live records; not adding one", dir,
                                      RECORD_MAX_FILES);
@@ -360,10 +363,16 @@ int record_write_at(const char *dir, const struct decision_record *in, struct sh
         return 0;
 }
 
-void record_write(const struct decision_record *r)
+int record_write_at(const char *dir, const struct decision_record *r, struct shm_error *err)
+{
+        _cleanup_close_ int dir_fd = record_dir_open(dir, err);
+        return dir_fd < 0 ? dir_fd : record_write_into(dir_fd, dir, r, err);
+}
+
+void record_write(int dir_fd, const struct decision_record *r)
 {
         struct shm_error err = {0};
-        if (record_write_at(RECORD_DIR, r, &err) < 0)
+        if (dir_fd >= 0 && record_write_into(dir_fd, RECORD_DIR, r, &err) < 0)
                 log_msg(LOG_DEBUG, "container=%s: no decision record: %s", r->id, err.message);
 }
 

@@ -24,7 +24,7 @@
 struct decision_record {
         const char *id;
         pid_t pid;
-        uint64_t start_time;   /* /proc/PID/stat field 22; 0: record_write() reads it */
+        uint64_t start_time;   /* /proc/PID/stat field 22; 0: read when written */
         const char *engine;    /* "podman", "docker", "containerd", "cri-o", "unknown" */
         const char *image;     /* normalized reference, or NULL */
         const char *rule_file; /* the rule that decided, or NULL */
@@ -33,17 +33,28 @@ struct decision_record {
         uint64_t target;    /* bytes the rule asked for */
         uint64_t after;     /* bytes of /dev/shm after the hook */
         const char *result; /* grown, kept, mounted, ... */
-        int64_t time;       /* seconds since the epoch; 0: record_write() sets now */
+        int64_t time;       /* seconds since the epoch; 0: now, when written */
 };
 
 /*
- * Write the record for a container, atomically (a temporary file renamed
- * into place), in RECORD_DIR, creating it 0700. Never fails the caller and
- * never blocks: problems are logged at debug level only.
+ * The record directory, opened (and created 0700, root's, when missing). The
+ * hook opens it while it is still in the host's mount namespace, so that what
+ * a container mounts cannot redirect the write. -errno with *err filled.
  */
-void record_write(const struct decision_record *r);
+int record_dir_open(const char *dir, struct shm_error *err);
 
-/* The same in another directory; returns 0 or -errno with *err filled. */
+/*
+ * Write the record for a container into the open directory, atomically (a
+ * temporary file renamed into place). `dir` names it in messages. The hook
+ * never fails a container for it: the caller logs a failure at debug level.
+ */
+int record_write_into(int dir_fd, const char *dir, const struct decision_record *r,
+                      struct shm_error *err);
+
+/* For the hook: record_write_into() that logs a failure at debug level and returns nothing. */
+void record_write(int dir_fd, const struct decision_record *r);
+
+/* record_dir_open() and record_write_into() together. */
 int record_write_at(const char *dir, const struct decision_record *r, struct shm_error *err);
 
 /*

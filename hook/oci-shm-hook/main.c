@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "engine.h"
 #include "explain.h"
 #include "log.h"
@@ -147,7 +148,7 @@ static int apply_decision(const struct options *o, struct hook_run *h,
                           const struct policy_decision *decision, struct decision_line *line)
 {
         struct shm_outcome outcome;
-        struct shm_error err = {0};
+        struct shm_error err = {0}, ignored = {0};
         struct shm_apply_args args = {
             .pid = h->state.pid,
             .spec = &h->spec,
@@ -157,8 +158,11 @@ static int apply_decision(const struct options *o, struct hook_run *h,
             .api = o->mount_api,
         };
 
-        /* Looked up before joining the container: the engine's files are the host's. */
+        /* Before joining the container: the engine's files and /run are the host's. */
         image_lookup_name(&h->lookup);
+        _cleanup_close_ int record_dir = record_dir_open(RECORD_DIR, &ignored);
+        uint64_t start_time = 0;
+        proc_start_time(h->state.pid, NULL, &start_time);
         if (shm_apply(&args, &outcome, &err) < 0) {
                 line->result = "failed";
                 line->error = err.message;
@@ -169,19 +173,22 @@ static int apply_decision(const struct options *o, struct hook_run *h,
         line->result = outcome.result;
         log_decision(LOG_INFO, line);
         /* For `status`; it never fails or delays the container. */
-        record_write(&(struct decision_record){
-            .id = h->state.id,
-            .pid = h->state.pid,
-            /* status names a bundle no engine claims (runc, crun) from their state dirs */
-            .engine = h->engine.kind == ENGINE_NONE ? "unknown" : engine_name(h->engine.kind),
-            .image = image_lookup_name(&h->lookup),
-            .rule_file = decision->rule->file,
-            .rule_line = decision->rule->line,
-            .kind = shm_kind_name(outcome.kind),
-            .target = decision->bytes,
-            .after = outcome.after,
-            .result = outcome.result,
-        });
+        record_write(
+            record_dir,
+            &(struct decision_record){
+                .id = h->state.id,
+                .pid = h->state.pid,
+                .start_time = start_time,
+                /* status names a bundle no engine claims (runc, crun) from their state dirs */
+                .engine = h->engine.kind == ENGINE_NONE ? "unknown" : engine_name(h->engine.kind),
+                .image = image_lookup_name(&h->lookup),
+                .rule_file = decision->rule->file,
+                .rule_line = decision->rule->line,
+                .kind = shm_kind_name(outcome.kind),
+                .target = decision->bytes,
+                .after = outcome.after,
+                .result = outcome.result,
+            });
         return EXIT_SUCCESS;
 }
 
