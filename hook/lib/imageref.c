@@ -237,8 +237,10 @@ int image_ref_parse(const char *text, struct image_ref *ref, struct shm_error *e
 
         if (asprintf(&full_name, "%s/%s%s", domain, official, remainder) < 0)
                 return shm_error_set(err, ENOMEM, "out of memory");
-        /* Docker's limit is on the normalized name: its full form must parse again. */
-        if (strlen(full_name) > NAME_MAX_LEN)
+        /* Docker's limit is on the normalized name, and the whole normalized reference
+         * must parse again (a long digest after a short name can pass the input's
+         * bound and not the normalized form's): the fuzzer found both. */
+        if (strlen(full_name) > NAME_MAX_LEN || strlen(full_name) + strlen(suffix) > IMAGE_REF_MAX)
                 goto invalid;
         /* The familiar name drops docker.io/, and library/ from one-part names. */
         const char *familiar_name = full_name;

@@ -221,6 +221,15 @@ static void test_too_long(void **state)
         memset(text, 'a', IMAGE_REF_MAX + 1);
         text[IMAGE_REF_MAX + 1] = '\0';
         expect_invalid(text, "longer than 512 bytes");
+        /* ...and so is its normalized form (found by fuzz_imageref): "b@" and a digest
+         * of 495 bytes is 497, docker.io/library/ makes it 515 */
+        snprintf(text, sizeof(text), "b@ha:%0492d", 0);
+        assert_true(strlen(text) <= IMAGE_REF_MAX);
+        expect_invalid(text, "invalid");
+        snprintf(text, sizeof(text), "b@ha:%0489d", 0); /* normalized: exactly 512 */
+        assert_int_equal(image_ref_parse(text, &ref, NULL), 0);
+        assert_int_equal(strlen(ref.forms[0]), IMAGE_REF_MAX);
+        image_ref_free(&ref);
 }
 
 int main(void)
