@@ -143,7 +143,7 @@ expect_eq "policy.conf is a conffile" "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -x
 depends=$(dpkg-deb -f "$DEB" Depends)
 dpkg-deb -x "$DEB" "$STAGE/unpacked"
 for lib in $(readelf -d "$STAGE"/unpacked/usr/libexec/oci/hooks.d/* | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort -u); do
-        libpath=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ {print $NF; exit}')
+        libpath=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ && !found {print $NF; found = 1}')
         pkg=$(dpkg -S "$(readlink -f "$libpath")" 2>/dev/null | head -n1 | cut -d: -f1) || true
         [ -n "$pkg" ] || pkg=$(dpkg -S "$libpath" 2>/dev/null | head -n1 | cut -d: -f1) || true
         [ -n "$pkg" ] || fail "no package found for $lib ($libpath)"
