@@ -190,12 +190,55 @@ int json_get_int64(yajl_val object, const char *key, const char *where, int64_t 
         return 0;
 }
 
+/*
+ * yajl does not check its own allocations (yajl_buf_ensure_available writes
+ * through a failed realloc: a segfault under RLIMIT_AS or memory pressure).
+ * No error can travel back through it, so a failed allocation ends the
+ * process at once with a one-line reason and exit status 1: for the hook,
+ * the documented refusal instead of a crash.
+ */
+static void __attribute__((noreturn)) yajl_out_of_memory(void)
+{
+        static const char msg[] = ": error: out of memory while parsing JSON\n";
+        const char *name = program_invocation_short_name;
+        (void)!write(STDERR_FILENO, name, strlen(name));
+        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        _exit(EXIT_FAILURE);
+}
+
+static void *yajl_checked_malloc(void *ctx, size_t size)
+{
+        (void)ctx;
+        void *p = malloc(size);
+        if (!p)
+                yajl_out_of_memory();
+        return p;
+}
+
+static void *yajl_checked_realloc(void *ctx, void *ptr, size_t size)
+{
+        (void)ctx;
+        void *p = realloc(ptr, size);
+        if (!p)
+                yajl_out_of_memory();
+        return p;
+}
+
+static void yajl_checked_free(void *ctx, void *ptr)
+{
+        (void)ctx;
+        free(ptr);
+}
+
+static yajl_alloc_funcs yajl_checked_allocs = {yajl_checked_malloc, yajl_checked_realloc,
+                                               yajl_checked_free, NULL};
+
 int json_stream_begin(struct json_stream *s, const yajl_callbacks *callbacks, void *ctx,
                       const char *what, struct shm_error *err)
 {
         *s = (struct json_stream){.err = err, .what = what};
         err->code = 0;
-        s->handle = yajl_alloc(callbacks, NULL, ctx);
+        s->handle = yajl_alloc(callbacks, &yajl_checked_allocs, ctx);
         if (!s->handle)
                 return shm_error_set(err, ENOMEM, "out of memory");
         /* Bytes, not text: Go's decoder (runc) takes invalid UTF-8, so a value no one

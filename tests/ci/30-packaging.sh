@@ -10,7 +10,12 @@
 #  5. the issue's "done when": `apt-get install ./oci-shm-hook_*.deb`, one
 #     policy line uncommented, and a plain `podman run` (no --hooks-dir) of a
 #     Selenium image gets 2 GiB of /dev/shm. Then the package is purged and the
-#     machine is as before.
+#     machine is as before;
+#  6. upgrades keep the admin's edits: two .debs of two versions, an edited
+#     policy.conf and a policy.d drop-in survive the upgrade, `dpkg --purge`
+#     removes what the package owns and nothing else;
+#  7. the same for the RPM's %config(noreplace) with `rpm -U`, in a scratch
+#     root (rpm --root --nodeps).
 # Env: BUILD = the build directory. Run from the top of the repository.
 set -euo pipefail
 TOP=$(pwd)
@@ -138,7 +143,7 @@ expect_eq "policy.conf is a conffile" "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -x
 depends=$(dpkg-deb -f "$DEB" Depends)
 dpkg-deb -x "$DEB" "$STAGE/unpacked"
 for lib in $(readelf -d "$STAGE"/unpacked/usr/libexec/oci/hooks.d/* | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort -u); do
-        libpath=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ {print $NF; exit}')
+        libpath=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|x86_64/ && !found {print $NF; found = 1}')
         pkg=$(dpkg -S "$(readlink -f "$libpath")" 2>/dev/null | head -n1 | cut -d: -f1) || true
         [ -n "$pkg" ] || pkg=$(dpkg -S "$libpath" 2>/dev/null | head -n1 | cut -d: -f1) || true
         [ -n "$pkg" ] || fail "no package found for $lib ($libpath)"
@@ -289,5 +294,150 @@ apt-get purge -y -qq oci-shm-hook >"$WORK/purge.log" 2>&1 || fail "purge: $(cat 
 [ ! -e /usr/libexec/oci/hooks.d/oci-shm-hook ] && pass "purge removes the hook" || fail "hook left after purge"
 [ ! -e /usr/sbin/oci-shm-hook ] && [ ! -L /usr/sbin/oci-shm-hook ] && pass "purge removes /usr/sbin/oci-shm-hook" ||
         fail "/usr/sbin/oci-shm-hook left after purge"
+
+# ---- 6. upgrades keep the admin's edits ----
+# A second package of the next version, built from a copy of the tree with
+# the project version, debian/changelog and the shipped (commented) policy.conf
+# changed. Install the first, edit policy.conf and add a policy.d drop-in as an
+# admin does, upgrade: the edit and the drop-in stay, the new default lands
+# beside the edit as policy.conf.dpkg-dist, the hook is the new one. Then
+# `dpkg --purge`: every file the package owns goes (the conffile and its
+# .dpkg-dist too); the drop-in, which no package owns, stays, and with it the
+# two directories that hold it; nothing else on the machine changes.
+echo "--- upgrade: $VERSION -> the next version"
+V2=${VERSION%.*}.$((${VERSION##*.} + 1))
+SRC2=$WORK/deb2/oci-shm-hook-$V2
+mkdir -p "$SRC2"
+tar -C "$SRC" --exclude='./obj-*' --exclude='./debian/oci-shm-hook' --exclude='./debian/.debhelper' \
+        --exclude='./debian/tmp' -cf - . | tar -C "$SRC2" -xf -
+sed -i "s/^project(oci-shm-hook VERSION $VERSION /project(oci-shm-hook VERSION $V2 /" "$SRC2/CMakeLists.txt"
+{
+        printf 'oci-shm-hook (%s) unstable; urgency=medium\n\n  * Upgrade test build.\n\n' "$V2"
+        printf ' -- oci-shm-hook tests <tests@example.invalid>  %s\n\n' "$(date -R)"
+        cat "$SRC/debian/changelog"
+} >"$SRC2/debian/changelog"
+echo "# (a line the next version adds to the shipped policy)" >>"$SRC2/config/policy.conf"
+if (cd "$SRC2" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$WORK/build2.log" 2>&1; then
+        pass "dpkg-buildpackage of $V2"
+else
+        tail -40 "$WORK/build2.log"
+        fail "dpkg-buildpackage of $V2 failed"
+        finish
+fi
+DEB2=$(ls "$WORK"/deb2/oci-shm-hook_"$V2"_*.deb)
+if dpkg-query -W -f '${Status}' oci-shm-hook 2>/dev/null | grep -q installed || [ -e /etc/oci-shm-hook ]; then
+        fail "oci-shm-hook or /etc/oci-shm-hook is on this machine already; not testing the upgrade"
+        finish
+fi
+# The machine's files, to compare after the purge (the package touches /etc and /usr).
+snapshot() { find /etc /usr -xdev -printf '%y %p\n' 2>/dev/null | sort; }
+snapshot >"$WORK/before.txt"
+add_cleanup "rm -rf /etc/oci-shm-hook"
+add_cleanup "dpkg --purge oci-shm-hook"
+dpkg -i "$DEB" >"$WORK/dpkg1.log" 2>&1 && pass "dpkg -i $VERSION" || fail "dpkg -i $VERSION: $(cat "$WORK/dpkg1.log")"
+expect_eq "installed: $VERSION" "$(dpkg-query -W -f '${Version}' oci-shm-hook)" "$VERSION"
+# The admin's edits.
+sed -i 's|^#\(image=selenium/\*[[:space:]]*shm=2g\)[[:space:]]*$|\1|' /etc/oci-shm-hook/policy.conf
+echo 'annotation:example.com/shm=* shm=request max=4g' >/etc/oci-shm-hook/policy.d/50-admin.conf
+cp /etc/oci-shm-hook/policy.conf "$WORK/admin-policy.conf"
+cp /etc/oci-shm-hook/policy.d/50-admin.conf "$WORK/admin-dropin.conf"
+expect_contains "the edits make a valid policy" "$(/usr/sbin/oci-shm-hook check 2>&1)" "policy OK: 2 rules in 2 files"
+# The shipped policy.conf changed and so did the admin's: dpkg would ask; an
+# unattended upgrade keeps the admin's (--force-confold, as apt's
+# Dpkg::Options does).
+if dpkg -i --force-confold "$DEB2" </dev/null >"$WORK/dpkg2.log" 2>&1; then
+        pass "dpkg -i --force-confold $V2 (the upgrade)"
+else
+        fail "the upgrade failed: $(cat "$WORK/dpkg2.log")"
+fi
+expect_eq "installed: $V2" "$(dpkg-query -W -f '${Version}' oci-shm-hook)" "$V2"
+expect_eq "the hook is the new one" "$(/usr/libexec/oci/hooks.d/oci-shm-hook --version)" "oci-shm-hook $V2"
+dpkg-deb -x "$DEB2" "$WORK/unpacked2"
+expect_eq "the installed hook is the new package's, byte for byte" \
+        "$(cmp -s "$WORK/unpacked2/usr/libexec/oci/hooks.d/oci-shm-hook" /usr/libexec/oci/hooks.d/oci-shm-hook && echo same)" same
+expect_eq "the admin's policy.conf survives the upgrade" \
+        "$(cmp -s "$WORK/admin-policy.conf" /etc/oci-shm-hook/policy.conf && echo same)" same
+expect_eq "the admin's drop-in survives the upgrade" \
+        "$(cmp -s "$WORK/admin-dropin.conf" /etc/oci-shm-hook/policy.d/50-admin.conf && echo same)" same
+expect_eq "the new default policy.conf is beside it as policy.conf.dpkg-dist" \
+        "$(cmp -s "$WORK/unpacked2/etc/oci-shm-hook/policy.conf" /etc/oci-shm-hook/policy.conf.dpkg-dist && echo same)" same
+expect_contains "the hook still reads both" "$(/usr/sbin/oci-shm-hook check 2>&1)" "policy OK: 2 rules in 2 files"
+# The same with a plain `dpkg -i` of the same version again: no question asked, nothing replaced.
+dpkg -i "$DEB2" </dev/null >"$WORK/dpkg3.log" 2>&1 && pass "a plain dpkg -i of $V2 again" ||
+        fail "plain dpkg -i: $(cat "$WORK/dpkg3.log")"
+expect_eq "the admin's policy.conf survives a plain reinstall" \
+        "$(cmp -s "$WORK/admin-policy.conf" /etc/oci-shm-hook/policy.conf && echo same)" same
+dpkg -L oci-shm-hook >"$WORK/owned.txt"
+dpkg --purge oci-shm-hook >"$WORK/purge2.log" 2>&1 && pass "dpkg --purge" || fail "dpkg --purge: $(cat "$WORK/purge2.log")"
+expect_eq "purged" "$(dpkg-query -W -f '${Status}' oci-shm-hook 2>/dev/null || echo gone)" gone
+expect_contains "dpkg says it kept the directory with the admin's file" "$(cat "$WORK/purge2.log")" \
+        "directory '/etc/oci-shm-hook/policy.d' not empty so not removed"
+expect_eq "the admin's drop-in is still there after the purge, unchanged" \
+        "$(cmp -s "$WORK/admin-dropin.conf" /etc/oci-shm-hook/policy.d/50-admin.conf && echo same)" same
+left=$(while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "$f"; fi; done <"$WORK/owned.txt")
+expect_eq "no file the package owned is left" "$left" ""
+expect_eq "the conffile and its .dpkg-dist are gone" \
+        "$(ls /etc/oci-shm-hook/policy.conf* 2>/dev/null)" ""
+snapshot >"$WORK/after.txt"
+expect_eq "after the purge, the machine differs from before by the admin's drop-in and its directories only" \
+        "$(diff "$WORK/before.txt" "$WORK/after.txt" | grep '^[<>]' | tr '\n' ' ')" \
+        "> d /etc/oci-shm-hook > d /etc/oci-shm-hook/policy.d > f /etc/oci-shm-hook/policy.d/50-admin.conf "
+rm -rf /etc/oci-shm-hook
+
+# ---- 7. the same for the RPM's %config(noreplace), in a scratch root ----
+# Debian's rpm installs with --root into a directory of its own (--nodeps:
+# that root has no RPM-packaged libc): install the first, edit, `rpm -U` the
+# second, `rpm -e`. Nothing outside that root is touched.
+echo "--- RPM upgrade: $VERSION -> $V2 in a scratch root"
+RPMTOP2=$WORK/rpm2
+mkdir -p "$RPMTOP2/SOURCES" "$RPMTOP2/src"
+cp -a "$SRC2" "$RPMTOP2/src/oci-shm-hook-$V2"
+rm -rf "$RPMTOP2/src/oci-shm-hook-$V2/debian" "$RPMTOP2/src/oci-shm-hook-$V2"/obj-*
+SPEC2=$RPMTOP2/src/oci-shm-hook-$V2/packaging/rpm/oci-shm-hook.spec
+sed -i "s/^Version:\( *\)$VERSION\$/Version:\1$V2/" "$SPEC2"
+tar -C "$RPMTOP2/src" -czf "$RPMTOP2/SOURCES/oci-shm-hook-$V2.tar.gz" "oci-shm-hook-$V2"
+if [ -z "${RPMFILE:-}" ]; then
+        fail "no RPM of $VERSION to upgrade from"
+elif rpmbuild --define "_topdir $RPMTOP2" --load="$RPMTOP/macros" --nodeps --nocheck -bb "$SPEC2" \
+        >"$RPMTOP2/build.log" 2>&1; then
+        pass "rpmbuild -bb of $V2"
+        RPMFILE2=$(ls "$RPMTOP2"/RPMS/*/oci-shm-hook-"$V2"-*.rpm)
+        R=$WORK/rpmroot
+        mkdir -p "$R"
+        rpm_r() { rpm --root "$R" --nodeps "$@"; }
+        rpm --root "$R" --initdb
+        rpm_r -i "$RPMFILE" >"$WORK/rpm1.log" 2>&1 && pass "rpm --root -i $VERSION" ||
+                fail "rpm -i: $(cat "$WORK/rpm1.log")"
+        sed -i 's|^#\(image=selenium/\*[[:space:]]*shm=2g\)[[:space:]]*$|\1|' "$R/etc/oci-shm-hook/policy.conf"
+        echo 'annotation:example.com/shm=* shm=request max=4g' >"$R/etc/oci-shm-hook/policy.d/50-admin.conf"
+        cp "$R/etc/oci-shm-hook/policy.conf" "$WORK/rpm-admin-policy.conf"
+        rpm_r -U "$RPMFILE2" >"$WORK/rpm2.log" 2>&1 && pass "rpm --root -U $V2" ||
+                fail "rpm -U: $(cat "$WORK/rpm2.log")"
+        expect_eq "rpm: installed $V2" "$(rpm --root "$R" -q --qf '%{VERSION}' oci-shm-hook)" "$V2"
+        expect_eq "rpm: the hook is the new one" \
+                "$("$R/usr/libexec/oci/hooks.d/oci-shm-hook" --version)" "oci-shm-hook $V2"
+        expect_eq "rpm: the admin's policy.conf survives rpm -U" \
+                "$(cmp -s "$WORK/rpm-admin-policy.conf" "$R/etc/oci-shm-hook/policy.conf" && echo same)" same
+        expect_contains "rpm: the new default is beside it as policy.conf.rpmnew" \
+                "$(cat "$R/etc/oci-shm-hook/policy.conf.rpmnew" 2>&1)" "a line the next version adds"
+        expect_contains "rpm says so" "$(cat "$WORK/rpm2.log")" "created as /etc/oci-shm-hook/policy.conf.rpmnew"
+        expect_eq "rpm: the admin's drop-in survives rpm -U" \
+                "$(cat "$R/etc/oci-shm-hook/policy.d/50-admin.conf")" 'annotation:example.com/shm=* shm=request max=4g'
+        rpm -qlp "$RPMFILE2" 2>/dev/null >"$WORK/rpm-owned.txt"
+        rpm_r -e oci-shm-hook >"$WORK/rpm3.log" 2>&1 && pass "rpm --root -e" || fail "rpm -e: $(cat "$WORK/rpm3.log")"
+        left=$(while read -r f; do if [ -f "$R$f" ] || [ -L "$R$f" ]; then echo "$f"; fi; done <"$WORK/rpm-owned.txt")
+        expect_eq "rpm -e: no file the package owned is left" "$left" ""
+        # rpm keeps an edited %config file on erase, renamed: unlike dpkg --purge.
+        expect_eq "rpm -e: the edited policy.conf is kept as policy.conf.rpmsave" \
+                "$(cmp -s "$WORK/rpm-admin-policy.conf" "$R/etc/oci-shm-hook/policy.conf.rpmsave" && echo same)" same
+        expect_eq "rpm -e: the admin's drop-in stays" \
+                "$(cat "$R/etc/oci-shm-hook/policy.d/50-admin.conf")" 'annotation:example.com/shm=* shm=request max=4g'
+        expect_eq "rpm -e: what is left in the root's /etc/oci-shm-hook" \
+                "$(cd "$R/etc/oci-shm-hook" && find . | sort | tr '\n' ' ')" \
+                ". ./policy.conf.rpmnew ./policy.conf.rpmsave ./policy.d ./policy.d/50-admin.conf "
+else
+        tail -30 "$RPMTOP2/build.log"
+        fail "rpmbuild of $V2 failed"
+fi
 
 finish
