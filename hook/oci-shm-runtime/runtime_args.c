@@ -312,6 +312,19 @@ static void urfave_reorder(const struct opt *table, char *const *args, int n, ch
         memcpy(out + nflags, rest, (size_t)nrest * sizeof(*out));
 }
 
+/*
+ * After the global options, at argv[i]: note the command; true when it is
+ * `create`, whose own options come next (help and version run no command).
+ */
+static bool at_create(struct reading *r, int argc, char *const *argv, int i)
+{
+        if (i >= argc || r->help || r->version)
+                return false;
+        r->command = i;
+        r->create = strcmp(argv[i], "create") == 0;
+        return r->create;
+}
+
 /* runc create's flags and its one argument, the container id. */
 static bool runc_read_create(struct reading *r, char *const *args, int n)
 {
@@ -337,12 +350,8 @@ static bool runc_read(struct reading *r, int argc, char *const *argv)
         if (!go_parse(r, runc_global, argv, argc, &i))
                 return false;
         /* urfave/cli prints the help or the version and runs no command. */
-        if (i >= argc || r->help || r->version)
+        if (!at_create(r, argc, argv, i))
                 return true;
-        r->command = i;
-        if (strcmp(argv[i], "create") != 0)
-                return true;
-        r->create = true;
         return runc_read_create(r, argv + i + 1, argc - i - 1);
 }
 
@@ -449,12 +458,8 @@ static bool crun_read(struct reading *r, int argc, char *const *argv)
 
         if (!argp_parse_in_order(r, crun_global, argv, argc, &i))
                 return false;
-        if (i >= argc || r->help || r->version)
+        if (!at_create(r, argc, argv, i))
                 return true;
-        r->command = i;
-        if (strcmp(argv[i], "create") != 0)
-                return true;
-        r->create = true;
         i++;
         if (!argp_parse_in_order(r, crun_create, argv, argc, &i))
                 return false;
