@@ -137,7 +137,14 @@ reset_target() { nsenter -t "$TARGET" -m mount -o remount,size=65536k "$TARGET_S
 direct() {
         local start pid i
         start=$(date +%s%N)
-        prlimit "$@" -- "$HOOK" --policy "${DIRECT_POLICY:-$POLICY}" prestart <"$STATE" >"$WORK/direct.out" 2>&1 &
+        # As a runtime runs a hook: only fds 0, 1 and 2 (ctest, say, leaves others open).
+        (
+                for fd in /proc/$BASHPID/fd/*; do
+                        fd=${fd##*/}
+                        [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+                done
+                exec prlimit "$@" -- "$HOOK" --policy "${DIRECT_POLICY:-$POLICY}" prestart
+        ) <"$STATE" >"$WORK/direct.out" 2>&1 &
         pid=$!
         for ((i = 0; i < 2000; i++)); do
                 [ -d "/proc/$pid" ] && [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
