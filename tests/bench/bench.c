@@ -792,7 +792,7 @@ static void usage(FILE *out)
             "  --runc-true-hook DIR the same bundle with /bin/true as its hook\n"
             "  --runs N             timed runs of each hook, floor and peer case (500)\n"
             "  --warmup N           untimed runs before them (20)\n"
-            "  --runc-runs N        timed runs of each runc case (200)\n"
+            "  --runc-runs N        timed runs of each runc case (500)\n"
             "  --peer-runs N        timed runs of the shell peer (100)\n"
             "  --quick              --runs 100 --peer-runs 30 --runc-runs 30 --warmup 5\n"
             "  --smoke              three runs of each, no runc: checks that it all runs\n"
@@ -805,7 +805,7 @@ int main(int argc, char **argv)
         const char *hook = NULL, *hook_norecord = NULL, *floor_static = NULL;
         const char *peer = NULL;
         const char *runc_plain = NULL, *runc_hook = NULL, *runc_true = NULL, *work_opt = NULL;
-        unsigned runs = 500, warmup = 20, runc_runs = 200, peer_runs = 100;
+        unsigned runs = 500, warmup = 20, runc_runs = 500, peer_runs = 100;
         bool smoke = false, keep = false;
         static const struct option options[] = {
             {"hook", required_argument, NULL, 'H'},

@@ -29,6 +29,7 @@ if [ ! -d "$dir" ]; then
         made=1
 fi
 rc=0
+# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
 OCI_SHM_BENCH_PRIVATE_RECORDS=1 unshare -m --propagation private sh -c \
         'mount -t tmpfs -o mode=0700,size=16m oci-shm-bench-records "$0" && exec "$@"' \
         "$dir" "$@" || rc=$?
