@@ -106,10 +106,9 @@ static int options_words(int argc, char **argv, struct options *o)
         if (o->policy && !*o->policy)
                 o->policy = NULL;
         /*
-         * Nothing else in the environment may change what the hook does (libc
-         * would read TZ for the syslog time stamps): the runtime passes its own
-         * environment on, or the hook entry's env. clearenv() drops the array,
-         * not the strings: o->policy stays valid.
+         * Nothing else in the environment may change what the hook does: the
+         * runtime passes its own environment on, or the hook entry's env.
+         * clearenv() drops the array, not the strings: o->policy stays valid.
          */
         if (o->command == CMD_HOOK)
                 clearenv();
