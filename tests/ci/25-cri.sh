@@ -64,19 +64,7 @@ add_cleanup cleanup_cri
 LOG=
 if [ ! -e /dev/log ]; then
         LOG=$WORK/syslog.txt
-        "$CRI_PY" - "$LOG" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-os.chmod("/dev/log", 0o666)
-with open(sys.argv[1], "ab", buffering=0) as out:
-    while True:
-        out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
-PY
-        LISTENER=$!
-        add_cleanup "kill $LISTENER; rm -f /dev/log"
-        for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
-        [ -S /dev/log ] || { fail "the syslog listener did not bind /dev/log"; LOG=; }
+        syslog_listener /dev/log "$LOG" "$CRI_PY"
 else
         echo "note: /dev/log belongs to this machine's syslog daemon; log lines are not checked"
 fi

@@ -289,11 +289,25 @@ remove_rootless_user() {
 # machine's /dev is not changed. Call before any engine starts, so that the
 # namespaces it makes copy this /dev.
 private_dev_log() {
-        local log=$1 dev=$WORK/dev entry name
+        local log=$1 dev=$WORK/dev
         [ -n "${ENGINES_PRIVATE_NS:-}" ] || {
                 echo "FAIL: private_dev_log outside the private mount namespace" >&2
                 exit 1
         }
+        private_dev_copy "$dev"
+        # What a systemd host has and this VM lacks: Podman binds it for --ipc=host.
+        if [ ! -e "$dev/mqueue" ]; then
+                mkdir "$dev/mqueue" && mount -t mqueue -o nosuid,nodev,noexec mqueue "$dev/mqueue"
+        fi
+        syslog_listener "$dev/log" "$log"
+        mount --move "$dev" /dev
+}
+
+# private_dev_copy DIR: a tmpfs at DIR holding binds of the machine's /dev
+# entries but its sockets (so no /dev/log), for `mount --move DIR /dev` in a
+# private mount namespace. The machine's /dev is not changed.
+private_dev_copy() {
+        local dev=$1 entry name
         mkdir -p "$dev"
         mount -t tmpfs -o mode=0755,nosuid devcopy "$dev"
         for entry in /dev/*; do
@@ -308,11 +322,13 @@ private_dev_log() {
                         touch "$dev/$name" && mount --bind "$entry" "$dev/$name"
                 fi
         done
-        # What a systemd host has and this VM lacks: Podman binds it for --ipc=host.
-        if [ ! -e "$dev/mqueue" ]; then
-                mkdir "$dev/mqueue" && mount -t mqueue -o nosuid,nodev,noexec mqueue "$dev/mqueue"
-        fi
-        python3 - "$dev/log" "$log" <<'PY' &
+}
+
+# syslog_listener SOCKET LOG [PYTHON]: a datagram socket at SOCKET that appends
+# each message, one line each, to LOG, until the test ends.
+syslog_listener() {
+        local socket=$1 log=$2 python=${3:-python3}
+        "$python" - "$socket" "$log" <<'PY' &
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
@@ -321,8 +337,7 @@ with open(sys.argv[2], "ab", buffering=0) as out:
     while True:
         out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
 PY
-        add_cleanup "kill $!"
-        for _ in $(seq 50); do [ -S "$dev/log" ] && break; sleep 0.1; done
-        [ -S "$dev/log" ] || { echo "FAIL: the listener did not bind $dev/log" >&2; exit 1; }
-        mount --move "$dev" /dev
+        add_cleanup "kill $!; rm -f '$socket'"
+        for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+        [ -S "$socket" ] || { echo "FAIL: the listener did not bind $socket" >&2; exit 1; }
 }

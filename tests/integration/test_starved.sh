@@ -34,22 +34,8 @@ row() { ROWS+=("$(printf '%-44s %-5s %s' "$1" "$2" "$3")"); }
 # private_dev: /dev becomes a tmpfs of binds of the machine's entries, without
 # its sockets (so no /dev/log), in this namespace only.
 private_dev() {
-        local dev=$WORK/dev entry name
-        mkdir -p "$dev"
-        mount -t tmpfs -o mode=0755,nosuid starved-dev "$dev"
-        for entry in /dev/*; do
-                name=${entry##*/}
-                if [ -L "$entry" ]; then
-                        cp -P "$entry" "$dev/$name"
-                elif [ -d "$entry" ]; then
-                        mkdir "$dev/$name" && mount --rbind "$entry" "$dev/$name"
-                elif [ -S "$entry" ] || [ -p "$entry" ]; then
-                        continue
-                else
-                        touch "$dev/$name" && mount --bind "$entry" "$dev/$name"
-                fi
-        done
-        mount --move "$dev" /dev
+        private_dev_copy "$WORK/dev"
+        mount --move "$WORK/dev" /dev
 }
 
 # runc_case NAME BUNDLE WANT_RC WANT_KB_OR_NEEDLE: one container, timed.

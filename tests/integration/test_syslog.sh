@@ -2,33 +2,20 @@
 # The hook's log: one line per decision to syslog (ident oci-shm-hook), in the
 # key=value form admins grep, errors at LOG_ERR, no-match only at debug level,
 # and no input able to forge a line. A small listener stands in for the
-# syslog daemon at /dev/log (the machine has none; with one, we do not touch it).
+# syslog daemon at /dev/log, in a private mount namespace whose /dev is a copy:
+# the machine's /dev (and any syslog daemon on it) is not touched.
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/engines/private-ns.sh"
 # shellcheck disable=SC2034 # read by lib.sh
 ID_PREFIX=integ
 # shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+source "$HERE/lib.sh"
 need_root
 need runc jq busybox python3
 
-if [ -e /dev/log ]; then
-        skip "/dev/log belongs to this machine's syslog daemon; see journalctl -t oci-shm-hook"
-fi
-
 LOG=$WORK/syslog.txt
-python3 - "$LOG" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-os.chmod("/dev/log", 0o666)
-with open(sys.argv[1], "ab", buffering=0) as out:
-    while True:
-        out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
-PY
-LISTENER=$!
-add_cleanup "kill $LISTENER; rm -f /dev/log"
-for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
-[ -S /dev/log ] || { echo "FAIL: the listener did not bind /dev/log" >&2; exit 1; }
+private_dev_log "$LOG"
 
 P=$WORK/policy.conf
 cat >"$P" <<'EOF2'
