@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "mountinfo.h"
 #include "path.h"
+#include "proc.h"
 #include "size.h"
 
 /* ---- classification (pure, unit tested) ---- */
@@ -489,20 +490,12 @@ static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, c
 static int parent_of(int proc_fd, pid_t *ppid)
 {
         char buf[1024];
+        uint64_t start_time;
         ssize_t n;
-        long value;
 
         if ((n = read_proc_file(proc_fd, "stat", buf, sizeof(buf))) < 0)
                 return (int)n;
-        char *close_paren = strrchr(buf, ')'), *end;
-        if (!close_paren || close_paren[1] != ' ' || !close_paren[2] || close_paren[3] != ' ')
-                return -EIO;
-        errno = 0;
-        value = strtol(close_paren + 4, &end, 10);
-        if (errno || end == close_paren + 4 || *end != ' ' || value < 0)
-                return -EIO;
-        *ppid = (pid_t)value;
-        return 0;
+        return proc_stat_parse(buf, NULL, ppid, &start_time) < 0 ? -EIO : 0;
 }
 
 /*

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "log.h"
+#include "proc.h"
 #include "state.h"
 
 /* tmpfs counts a directory's size as 20 bytes an entry (BOGO_DIRENT_SIZE). */
@@ -26,75 +27,13 @@
 #define TMP_MAX_AGE        60
 #define VALUE_MAX          1100
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-        uint64_t v = 0;
-        if (!*s || (s[0] == '0' && s[1]))
-                return -EINVAL;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-                        return -EINVAL;
-                v = v * 10 + (uint64_t)(*s - '0');
-        }
-        *out = v;
-        return 0;
-}
-
 static int parse_pid(const char *s, pid_t *pid)
 {
         uint64_t v;
-        if (parse_u64(s, &v) < 0 || v < 1 || v > STATE_PID_LIMIT)
+        if (proc_parse_u64(s, &v) < 0 || v < 1 || v > STATE_PID_LIMIT)
                 return -EINVAL;
         *pid = (pid_t)v;
         return 0;
-}
-
-int proc_stat_parse(const char *buf, char *state, pid_t *ppid, uint64_t *start_time)
-{
-        /* The comm is in parentheses and may itself hold ") ": the last one ends it. */
-        const char *p = strrchr(buf, ')');
-        char field[32];
-        if (!p)
-                return -EINVAL;
-        p++;
-        for (int n = 3; n <= 22; n++) {
-                while (*p == ' ')
-                        p++;
-                size_t len = strcspn(p, " \n");
-                if (len == 0 || len >= sizeof(field))
-                        return -EINVAL;
-                memcpy(field, p, len);
-                field[len] = '\0';
-                p += len;
-                if (n == 3 && state)
-                        *state = field[0];
-                if (n == 4 && ppid) {
-                        uint64_t v;
-                        if (parse_u64(field, &v) < 0 || v > STATE_PID_LIMIT)
-                                return -EINVAL;
-                        *ppid = (pid_t)v;
-                }
-                if (n == 22)
-                        return parse_u64(field, start_time);
-        }
-        return -EINVAL;
-}
-
-int proc_start_time(pid_t pid, pid_t *ppid, uint64_t *start_time)
-{
-        char path[64], buf[1024];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return errno == ENOENT || errno == ESRCH ? -ENOENT : -errno;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return errno == ESRCH ? -ENOENT : -errno;
-        buf[n] = '\0';
-        char state = '?';
-        int ret = proc_stat_parse(buf, &state, ppid, start_time);
-        /* A zombie has let go of its namespaces: as good as gone. */
-        return ret == 0 && (state == 'Z' || state == 'X') ? -ENOENT : ret;
 }
 
 int record_name(pid_t pid, uint64_t start_time, char *buf, size_t size)
@@ -111,7 +50,7 @@ bool record_name_parse(const char *name, pid_t *pid, uint64_t *start_time)
                 return false;
         memcpy(buf, name, (size_t)(dash - name));
         buf[dash - name] = '\0';
-        return parse_pid(buf, pid) == 0 && parse_u64(dash + 1, start_time) == 0;
+        return parse_pid(buf, pid) == 0 && proc_parse_u64(dash + 1, start_time) == 0;
 }
 
 /* A value on one line: control characters become '?'; NULL is "-". */
@@ -167,7 +106,7 @@ static int record_set(const struct record_key *keys, size_t n_keys, unsigned *se
                         *keys[i].str = strcmp(value, "-") == 0 ? NULL : value;
                         return 0;
                 }
-                if (parse_u64(value, keys[i].num) < 0)
+                if (proc_parse_u64(value, keys[i].num) < 0)
                         return shm_error_set(err, EINVAL, "key '%s': '%s' is not a number", key,
                                              value);
                 return 0;
@@ -217,7 +156,7 @@ int record_parse(char *buf, size_t len, struct decision_record *r, struct shm_er
                 /* "FILE:LINE" back into its parts; a rule without a line is kept whole. */
                 char *colon = strrchr(rule, ':');
                 uint64_t line_no;
-                if (colon && parse_u64(colon + 1, &line_no) == 0 && line_no <= UINT32_MAX) {
+                if (colon && proc_parse_u64(colon + 1, &line_no) == 0 && line_no <= UINT32_MAX) {
                         *colon = '\0';
                         r->rule_line = (unsigned)line_no;
                 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "proc.h"
 
 #define RECORD_DIR       "/run/oci-shm-hook"
 #define RECORD_MAX_BYTES 8192
@@ -56,14 +57,6 @@ void record_write(int dir_fd, const struct decision_record *r);
 
 /* record_dir_open() and record_write_into() together. */
 int record_write_at(const char *dir, const struct decision_record *r, struct shm_error *err);
-
-/*
- * Fields 3 (state), 4 (ppid) and 22 (start time) of /proc/PID/stat, after
- * the comm, which may hold spaces and ')'. state and ppid may be NULL.
- */
-int proc_stat_parse(const char *buf, char *state, pid_t *ppid, uint64_t *start_time);
-/* Read them for pid from /proc; -ENOENT when the process is gone or a zombie. */
-int proc_start_time(pid_t pid, pid_t *ppid, uint64_t *start_time);
 
 /* "PID-STARTTIME": the name of a record file. */
 int record_name(pid_t pid, uint64_t start_time, char *buf, size_t size);
