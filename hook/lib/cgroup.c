@@ -26,7 +26,7 @@ static char *read_small(const char *path)
         char *text = NULL;
         size_t len;
 
-        if (fd < 0 || read_fd_bounded(fd, CGROUP_FILE_MAX, path, &text, &len, &err) < 0)
+        if (fd < 0 || read_fd_bounded(fd, 0, CGROUP_FILE_MAX, path, &text, &len, &err) < 0)
                 return NULL;
         return text;
 }

@@ -311,8 +311,9 @@ static char *storage_image(const struct engine *engine, const char *id, bool *wa
 
         *warn = true;
         dir_fd = open(engine->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        fd = dir_fd < 0 ? -1
-                        : open_regular_file(dir_fd, "containers.json", ENGINE_FILE_MAX_BYTES, &e);
+        fd = dir_fd < 0
+                 ? -1
+                 : open_regular_file(dir_fd, "containers.json", ENGINE_FILE_MAX_BYTES, NULL, &e);
         if (fd < 0 || json_read_fd(storage_fields, ARRAY_SIZE(storage_fields), &storage_ops, &s,
                                    "containers.json", fd, ENGINE_FILE_MAX_BYTES, &e) < 0) {
                 set_note(note, note_size, "containers-storage '%s/containers.json': %s",
@@ -391,8 +392,9 @@ static char *docker_image(const struct engine *engine, const char *id, bool *war
                 return NULL;
         }
         dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        fd = dir_fd < 0 ? -1
-                        : open_regular_file(dir_fd, "config.v2.json", ENGINE_FILE_MAX_BYTES, &e);
+        fd = dir_fd < 0
+                 ? -1
+                 : open_regular_file(dir_fd, "config.v2.json", ENGINE_FILE_MAX_BYTES, NULL, &e);
         if (fd < 0 || json_read_fd(docker_fields, ARRAY_SIZE(docker_fields), &docker_ops, &s,
                                    "config.v2.json", fd, ENGINE_FILE_MAX_BYTES, &e) < 0)
                 set_note(note, note_size, "Docker '%s/config.v2.json': %s", dir,

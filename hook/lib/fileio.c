@@ -11,16 +11,15 @@
 
 #include "cleanup.h"
 
-int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *out_len,
+int read_fd_bounded(int fd, size_t size, size_t max, const char *what, char **out, size_t *out_len,
                     struct shm_error *err)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0, first = 16384;
-        struct stat st;
 
-        /* A regular file says how large it is: one allocation, no copies as it grows. */
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-                first = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
+        /* A known size: one allocation, no copies as it grows, and no read for the end. */
+        if (size > 0)
+                first = size < max ? size + 1 : max + 1;
         for (;;) {
                 if (len == cap) {
                         size_t want = cap ? cap * 2 : first;
@@ -36,7 +35,8 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
                         buf = grown;
                         cap = want;
                 }
-                ssize_t n = read(fd, buf + len, cap - len);
+                size_t asked = cap - len;
+                ssize_t n = read(fd, buf + len, asked);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -48,6 +48,9 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
                 len += (size_t)n;
                 if (len > max)
                         return shm_error_set(err, EFBIG, "%s is larger than %zu bytes", what, max);
+                /* A regular file read short at its size is at its end. */
+                if (size > 0 && len == size && (size_t)n < asked)
+                        break;
         }
         if (!buf) {
                 buf = malloc(1);
@@ -61,7 +64,7 @@ int read_fd_bounded(int fd, size_t max, const char *what, char **out, size_t *ou
         return 0;
 }
 
-int open_regular_file(int dirfd, const char *path, size_t max, struct shm_error *err)
+int open_regular_file(int dirfd, const char *path, size_t max, size_t *size, struct shm_error *err)
 {
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -80,19 +83,22 @@ int open_regular_file(int dirfd, const char *path, size_t max, struct shm_error 
                 return shm_error_set(err, EINVAL, "'%s' is not a regular file", path);
         if ((size_t)st.st_size > max)
                 return shm_error_set(err, EFBIG, "'%s' is larger than %zu bytes", path, max);
+        if (size)
+                *size = (size_t)st.st_size;
         return steal_fd(&fd);
 }
 
 int read_file_bounded(int dirfd, const char *path, size_t max, char **out, size_t *out_len,
                       struct shm_error *err)
 {
-        _cleanup_close_ int fd = open_regular_file(dirfd, path, max, err);
+        size_t size = 0;
+        _cleanup_close_ int fd = open_regular_file(dirfd, path, max, &size, err);
         char what[512];
 
         if (fd < 0)
                 return fd;
         snprintf(what, sizeof(what), "'%s'", path);
-        return read_fd_bounded(fd, max, what, out, out_len, err);
+        return read_fd_bounded(fd, size, max, what, out, out_len, err);
 }
 
 int has_nul_byte(const char *buf, size_t len)

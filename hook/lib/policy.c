@@ -699,7 +699,8 @@ static int load_file(struct policy *p, const char *path, bool missing_ok, struct
                 return file_problem(p, path, "cannot read: ", "not a regular file", err);
         if ((unsafe = unsafe_owner(p, &st)))
                 return file_problem(p, path, "", unsafe, err);
-        if (read_fd_bounded(fd, POLICY_FILE_MAX_BYTES, "the file", &text, &len, &e) < 0)
+        if (read_fd_bounded(fd, (size_t)st.st_size, POLICY_FILE_MAX_BYTES, "the file", &text, &len,
+                            &e) < 0)
                 return file_problem(p, path, "cannot read: ", e.message, err);
         return parse_owned_text(p, path, steal_pointer(&text), len, err);
 }

@@ -486,13 +486,14 @@ int bundle_add_hook(const char *bundle, const char *stage, const struct hook_ent
         if (dir_fd < 0)
                 return shm_error_set(err, errno, "cannot open bundle '%s': %s", bundle,
                                      strerror(errno));
-        fd = open_regular_file(dir_fd, "config.json", BUNDLE_MAX_BYTES, err);
+        fd = open_regular_file(dir_fd, "config.json", BUNDLE_MAX_BYTES, NULL, err);
         if (fd < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
         if (fstat(fd, &st) < 0)
                 return shm_error_set(err, errno, "bundle '%s': cannot stat 'config.json': %s",
                                      bundle, strerror(errno));
-        if ((r = read_fd_bounded(fd, BUNDLE_MAX_BYTES, "'config.json'", &text, &len, err)) < 0 ||
+        if ((r = read_fd_bounded(fd, (size_t)st.st_size, BUNDLE_MAX_BYTES, "'config.json'", &text,
+                                 &len, err)) < 0 ||
             (r = bundle_config_add_hook(text, len, stage, hook, &new_text, &new_len, added, err)) <
                 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);

@@ -14,16 +14,35 @@ static void test_read_fd_bounded(void **state)
         unit_write(dir, "f", "hello");
         path = unit_path(dir, "f");
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 5, "f", &out, &len, &e), 0);
+        assert_int_equal(read_fd_bounded(fd, 0, 5, "f", &out, &len, &e), 0);
         assert_int_equal(len, 5);
         assert_string_equal(out, "hello"); /* NUL-terminated */
         free(out);
         close(fd);
 
+        /* With the size fstat gave: the same text. */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(read_fd_bounded(fd, 5, 16, "f", &out, &len, &e), 0);
+        assert_int_equal(len, 5);
+        assert_string_equal(out, "hello");
+        free(out);
+        close(fd);
+
+        /* A file that grew after its fstat is read to its end, not to the old size. */
+        unit_write(dir, "grown", "hello, world");
+        char *grown = unit_path(dir, "grown");
+        fd = open(grown, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(read_fd_bounded(fd, 5, 64, "grown", &out, &len, &e), 0);
+        assert_int_equal(len, 12);
+        assert_string_equal(out, "hello, world");
+        free(out);
+        close(fd);
+        free(grown);
+
         /* One byte over the cap: EFBIG, the message names the input, nothing returned. */
         out = NULL;
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 4, "the input", &out, &len, &e), -EFBIG);
+        assert_int_equal(read_fd_bounded(fd, 0, 4, "the input", &out, &len, &e), -EFBIG);
         assert_contains(e.message, "the input");
         assert_null(out);
         close(fd);
@@ -33,7 +52,7 @@ static void test_read_fd_bounded(void **state)
         free(path);
         path = unit_path(dir, "empty");
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 16, "empty", &out, &len, &e), 0);
+        assert_int_equal(read_fd_bounded(fd, 0, 16, "empty", &out, &len, &e), 0);
         assert_int_equal(len, 0);
         assert_string_equal(out, "");
         free(out);
@@ -47,32 +66,33 @@ static void test_open_regular_file(void **state)
         struct shm_error e = {0};
         char *dir = unit_mkdtemp(), *out = NULL, *fifo;
         int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
-        size_t len;
+        size_t len, size = 0;
 
         unit_write(dir, "config.json", "{}");
-        fd = open_regular_file(dir_fd, "config.json", 16, &e);
+        fd = open_regular_file(dir_fd, "config.json", 16, &size, &e);
         assert_true(fd >= 0);
         assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        assert_int_equal(size, 2);
         close(fd);
 
         /* Larger than the cap, by its size, before reading. */
-        assert_int_equal(open_regular_file(dir_fd, "config.json", 1, &e), -EFBIG);
+        assert_int_equal(open_regular_file(dir_fd, "config.json", 1, NULL, &e), -EFBIG);
 
         /* A symlink in the last component is refused, even to a good file. */
         assert_int_equal(symlinkat("config.json", dir_fd, "link"), 0);
-        assert_int_equal(open_regular_file(dir_fd, "link", 16, &e), -ELOOP);
+        assert_int_equal(open_regular_file(dir_fd, "link", 16, NULL, &e), -ELOOP);
         assert_contains(e.message, "'link' is a symbolic link");
 
         /* A FIFO would block a reader: refused without opening it for reading. */
         fifo = unit_path(dir, "fifo");
         assert_int_equal(mkfifo(fifo, 0600), 0);
-        assert_true(open_regular_file(dir_fd, "fifo", 16, &e) < 0);
+        assert_true(open_regular_file(dir_fd, "fifo", 16, NULL, &e) < 0);
         assert_contains(e.message, "not a regular file");
 
         /* A directory, and a missing file. */
         assert_int_equal(mkdirat(dir_fd, "sub", 0700), 0);
-        assert_true(open_regular_file(dir_fd, "sub", 16, &e) < 0);
-        assert_int_equal(open_regular_file(dir_fd, "missing", 16, &e), -ENOENT);
+        assert_true(open_regular_file(dir_fd, "sub", 16, NULL, &e) < 0);
+        assert_int_equal(open_regular_file(dir_fd, "missing", 16, NULL, &e), -ENOENT);
         assert_contains(e.message, "'missing'");
 
         /* read_file_bounded: the two together. */
