@@ -9,6 +9,8 @@
 
 #include "cleanup.h"
 
+#define MOUNTINFO_READ_BUFFER 16384
+
 static bool is_octal(char c)
 {
         return c >= '0' && c <= '7';
@@ -134,6 +136,10 @@ int mountinfo_find_twin(const char *path, int id, unsigned major, unsigned minor
                         struct mountinfo_entry *e, struct mountinfo_entry *twin,
                         struct shm_error *err)
 {
+        /* Declared before f, so released after it. procfs reports a 1 KiB block, and
+         * glibc sizes its own buffer by that: this one reads a node's table in a few
+         * reads, not dozens. */
+        _cleanup_free_ char *buffer = malloc(MOUNTINFO_READ_BUFFER);
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
@@ -142,11 +148,12 @@ int mountinfo_find_twin(const char *path, int id, unsigned major, unsigned minor
         *e = (struct mountinfo_entry){0};
         if (twin)
                 *twin = (struct mountinfo_entry){0};
+        if (!buffer)
+                return shm_error_set(err, ENOMEM, "out of memory");
         f = fopen(path, "re");
         if (!f)
                 return shm_error_set(err, errno, "cannot read '%s': %s", path, strerror(errno));
-        /* procfs reports a 1 KiB block: a whole table in a few reads, not dozens. */
-        setvbuf(f, NULL, _IOFBF, 16384);
+        setvbuf(f, buffer, _IOFBF, MOUNTINFO_READ_BUFFER);
         while (getline(&line, &cap, f) > 0) {
                 unsigned long line_id, line_major, line_minor;
                 if (!line_id_and_dev(line, &line_id, &line_major, &line_minor))
