@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "fileio.h"
@@ -90,16 +91,36 @@ static uint32_t overflow_uid(void)
         return (uint32_t)v;
 }
 
+/*
+ * The initial user namespace has a fixed inode on nsfs (PROC_USER_INIT_INO,
+ * Linux 3.8), and every other namespace's is allocated above 0xF0000000: a
+ * match is never wrong, and a rootful start takes one stat instead of
+ * reading and parsing uid_map.
+ */
+#define USERNS_INITIAL_INO 0xEFFFFFFDU
+
+static const struct userns initial_userns = {
+    .initial = true, .root_mapped = true, .overflow_uid = USERNS_OVERFLOW_UID};
+
+static bool in_initial_userns(void)
+{
+        struct stat st;
+        return stat("/proc/self/ns/user", &st) == 0 && st.st_ino == USERNS_INITIAL_INO;
+}
+
 void userns_current(struct userns *out, struct shm_error *err)
 {
         _cleanup_free_ char *text = NULL;
         size_t len;
 
+        if (in_initial_userns()) {
+                *out = initial_userns;
+                return;
+        }
         if (read_file_bounded(AT_FDCWD, "/proc/self/uid_map", USERNS_UID_MAP_MAX, &text, &len,
                               err) < 0 ||
             userns_parse_uid_map(text, len, out, err) < 0) {
-                *out = (struct userns){
-                    .initial = true, .root_mapped = true, .overflow_uid = USERNS_OVERFLOW_UID};
+                *out = initial_userns;
                 return;
         }
         if (!out->initial) /* read only where it is used: rootful runs never pay for it */

@@ -30,7 +30,8 @@ struct userns {
 int userns_parse_uid_map(const char *text, size_t len, struct userns *out, struct shm_error *err);
 
 /*
- * The hook's own namespace, from /proc/self/uid_map. When that cannot be read
+ * The hook's own namespace: the initial one by its nsfs inode, any other from
+ * /proc/self/uid_map. When that cannot be read
  * or parsed (no /proc), it counts as the initial one, so the strict trust
  * rule applies; `err` then says why, for a debug line.
  */
