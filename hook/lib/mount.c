@@ -194,11 +194,12 @@ static int resolve_error(int e, const char *shown, struct shm_error *err)
 
 /*
  * Resolve `path` (plain components, no "." or "..") below root_fd as an O_PATH
- * directory. With openat2, RESOLVE_IN_ROOT keeps every step inside the root
- * and RESOLVE_NO_SYMLINKS refuses any link; without it (ENOSYS, or *api
- * LEGACY) resolve_dir_legacy() walks. Either way the result is an fd, so a
- * later rename of a path component cannot redirect it. `shown` names the
- * target in messages.
+ * directory. With openat2, RESOLVE_IN_ROOT keeps every step inside the root,
+ * RESOLVE_NO_SYMLINKS refuses any link and O_DIRECTORY anything but a
+ * directory, so the result needs no second look; without it (ENOSYS, or *api
+ * LEGACY) resolve_dir_legacy() walks and the result is checked. Either way it
+ * is an fd, so a later rename of a path component cannot redirect it.
+ * `shown` names the target in messages.
  */
 static int resolve_dir(int root_fd, const char *path, const char *shown, enum shm_mount_api *api,
                        struct shm_error *err)
@@ -207,13 +208,15 @@ static int resolve_dir(int root_fd, const char *path, const char *shown, enum sh
         struct stat st;
 
         if (*api == SHM_MOUNT_API_AUTO) {
-                fd = sys_openat2(root_fd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                fd = sys_openat2(root_fd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW | O_DIRECTORY,
                                  RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-                if (fd < 0 && errno == ENOSYS)
-                        *api = SHM_MOUNT_API_LEGACY;
+                if (fd >= 0)
+                        return steal_fd(&fd);
+                if (errno != ENOSYS)
+                        return resolve_error(errno, shown, err);
+                *api = SHM_MOUNT_API_LEGACY;
         }
-        if (*api == SHM_MOUNT_API_LEGACY)
-                fd = resolve_dir_legacy(root_fd, path);
+        fd = resolve_dir_legacy(root_fd, path);
         if (fd < 0)
                 return resolve_error(errno, shown, err);
         if (fstat(fd, &st) < 0)
@@ -486,16 +489,15 @@ static int verify_mounted(int root_fd, int old_mnt_id, enum shm_mount_api api, c
         return 0;
 }
 
-/* The parent pid from <proc_fd>/stat (the comm field may hold spaces and ')'). */
-static int parent_of(int proc_fd, pid_t *ppid)
+/* The parent pid and start time from <proc_fd>/stat (the comm may hold spaces and ')'). */
+static int parent_of(int proc_fd, pid_t *ppid, uint64_t *start_time)
 {
         char buf[1024];
-        uint64_t start_time;
         ssize_t n;
 
         if ((n = read_proc_file(proc_fd, "stat", buf, sizeof(buf))) < 0)
                 return (int)n;
-        return proc_stat_parse(buf, NULL, ppid, &start_time) < 0 ? -EIO : 0;
+        return proc_stat_parse(buf, NULL, ppid, start_time) < 0 ? -EIO : 0;
 }
 
 /*
@@ -507,15 +509,15 @@ static int parent_of(int proc_fd, pid_t *ppid)
  * reused), and a pidfd, where the kernel has them, confirms it is still alive
  * after the checks, so a recycled pid cannot stand in.
  */
-static int join_mount_namespace(pid_t pid, struct shm_error *err)
+static int join_mount_namespace(pid_t pid, uint64_t *start_time, struct shm_error *err)
 {
         _cleanup_close_ int proc_fd = -1, pidfd = -1, ns_fd = -1;
         struct stat ours, theirs;
         char path[32];
-        pid_t ppid = -1;
+        pid_t ppid = -1, runtime = getppid();
         int r;
 
-        if (pid == getpid() || pid == getppid())
+        if (pid == getpid() || pid == runtime)
                 return shm_error_set(
                     err, EPERM, "pid %d is the hook or its runtime, not a container", (int)pid);
         snprintf(path, sizeof(path), "/proc/%d", (int)pid);
@@ -527,7 +529,7 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
         if (pidfd < 0 && errno != ENOSYS)
                 return shm_error_set(err, errno, "cannot open container process %d: %s", (int)pid,
                                      strerror(errno));
-        r = parent_of(proc_fd, &ppid);
+        r = parent_of(proc_fd, &ppid, start_time);
         if (r == 0) {
                 ns_fd = openat(proc_fd, "ns/mnt", O_RDONLY | O_CLOEXEC);
                 if (ns_fd < 0)
@@ -540,12 +542,12 @@ static int join_mount_namespace(pid_t pid, struct shm_error *err)
         if (r < 0)
                 return shm_error_set(err, -r, "cannot inspect container process %d: %s", (int)pid,
                                      strerror(-r));
-        if (ppid != getppid())
+        if (ppid != runtime)
                 return shm_error_set(err, EPERM,
                                      "process %d is not a child of the runtime that runs the hook "
                                      "(its parent is %d, the hook's is %d); register the hook "
                                      "itself, not a wrapper that forks it",
-                                     (int)pid, (int)ppid, (int)getppid());
+                                     (int)pid, (int)ppid, (int)runtime);
         if (stat("/proc/self/ns/mnt", &ours) < 0 || fstat(ns_fd, &theirs) < 0)
                 return shm_error_set(err, errno, "cannot compare mount namespaces: %s",
                                      strerror(errno));
@@ -786,7 +788,7 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
                           .attached = -1,
                           .target = {.fd = -1, .dev_fd = -1},
                           .mnt_id = -1};
-        char why[PATH_MAX + 128];
+        char why[sizeof(err->message)]; /* it ends up in *err */
         int r;
 
         memset(out, 0, sizeof(*out));
@@ -794,7 +796,8 @@ int shm_apply(const struct shm_apply_args *args, struct shm_outcome *out, struct
                 a.shown = NULL;
                 return shm_error_set(err, ENOMEM, "out of memory");
         }
-        if ((r = observe_host(&a, err)) < 0 || (r = join_mount_namespace(args->pid, err)) < 0)
+        if ((r = observe_host(&a, err)) < 0 ||
+            (r = join_mount_namespace(args->pid, &out->start_time, err)) < 0)
                 goto out;
         a.root_fd = open(args->spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (a.root_fd < 0) {

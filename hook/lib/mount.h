@@ -90,6 +90,7 @@ struct shm_outcome {
         const char *result;
         uint64_t before; /* bytes; 0 when none or unlimited */
         uint64_t after;
+        uint64_t start_time; /* of the process whose namespace was joined, /proc/PID/stat */
 };
 
 /*

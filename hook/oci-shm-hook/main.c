@@ -161,8 +161,6 @@ static int apply_decision(const struct options *o, struct hook_run *h,
         /* Before joining the container: the engine's files and /run are the host's. */
         image_lookup_name(&h->lookup);
         _cleanup_close_ int record_dir = record_dir_open(RECORD_DIR, &ignored);
-        uint64_t start_time = 0;
-        proc_start_time(h->state.pid, NULL, &start_time);
         if (shm_apply(&args, &outcome, &err) < 0) {
                 line->result = "failed";
                 line->error = err.message;
@@ -178,7 +176,7 @@ static int apply_decision(const struct options *o, struct hook_run *h,
             &(struct decision_record){
                 .id = h->state.id,
                 .pid = h->state.pid,
-                .start_time = start_time,
+                .start_time = outcome.start_time,
                 /* status names a bundle no engine claims (runc, crun) from their state dirs */
                 .engine = h->engine.kind == ENGINE_NONE ? "unknown" : engine_name(h->engine.kind),
                 .image = image_lookup_name(&h->lookup),
