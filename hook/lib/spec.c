@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +12,14 @@
 #include "json_reader.h"
 #include "size.h"
 
-bool oci_spec_clean_path(const char *path, char *out, size_t size)
+char *oci_spec_clean_path(const char *path)
 {
+        /* Cleaning only drops characters, but for the leading '/': it always fits. */
+        char *out = malloc(strlen(path) + 2);
         size_t n = 0;
 
-        if (size < 2)
-                return false;
+        if (!out)
+                return NULL;
         out[n++] = '/';
         for (const char *p = path; *p;) {
                 size_t len = strcspn(p, "/");
@@ -33,8 +34,6 @@ bool oci_spec_clean_path(const char *path, char *out, size_t size)
                 } else {
                         if (n > 1)
                                 out[n++] = '/';
-                        if (n + len >= size)
-                                return false;
                         memcpy(out + n, p, len);
                         n += len;
                 }
@@ -43,13 +42,7 @@ bool oci_spec_clean_path(const char *path, char *out, size_t size)
                         p++;
         }
         out[n] = '\0';
-        return true;
-}
-
-bool oci_spec_path_is_dev_shm(const char *path)
-{
-        char clean[16];
-        return oci_spec_clean_path(path, clean, sizeof(clean)) && strcmp(clean, "/dev/shm") == 0;
+        return out;
 }
 
 static bool path_has_dotdot(const char *path)
@@ -247,15 +240,15 @@ static int on_begin(struct json_reader *r, int field, struct shm_error *err)
 static int mount_done(struct json_reader *r, struct spec_parser *p, struct shm_error *err)
 {
         struct oci_spec *spec = p->spec;
-        char clean[PATH_MAX], where[64];
+        _cleanup_free_ char *clean = NULL;
+        char where[64];
         int e;
 
         if (!p->destination)
                 return shm_error_set(err, EINVAL, "'%s' has no destination",
                                      json_reader_path(r, F_MOUNT, where, sizeof(where)));
-        if (!oci_spec_clean_path(p->destination, clean, sizeof(clean)))
-                return shm_error_set(err, ENAMETOOLONG, "'%s' has a destination that is too long",
-                                     json_reader_path(r, F_MOUNT, where, sizeof(where)));
+        if (!(clean = oci_spec_clean_path(p->destination)))
+                return shm_error_set(err, ENOMEM, "out of memory");
         if (p->bind && p->source && p->source[0]) {
                 if ((e = grow((void **)&spec->bind_sources, &p->cap_bind_sources,
                               spec->n_bind_sources, sizeof(char *), err)) < 0 ||
@@ -374,7 +367,7 @@ int oci_spec_load(const char *bundle, const struct spec_keys *keys, struct oci_s
         if (bundle_fd < 0)
                 return shm_error_set(err, errno, "cannot open bundle '%s': %s", bundle,
                                      strerror(errno));
-        fd = open_regular_file(bundle_fd, "config.json", SPEC_MAX_BYTES, err);
+        fd = open_regular_file(bundle_fd, "config.json", SPEC_MAX_BYTES, NULL, err);
         if (fd < 0)
                 return shm_error_prefix(err, "bundle '%s'", bundle);
         r = json_read_fd(spec_fields, ARRAY_SIZE(spec_fields), &spec_ops, &p, "config.json", fd,

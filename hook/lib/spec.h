@@ -66,9 +66,6 @@ const char *oci_spec_annotation(const struct oci_spec *spec, const char *key);
 /*
  * A mount destination as the runtimes resolve it, lexically: joined to "/",
  * with ".", ".." and repeated slashes folded (Go's filepath.Clean, which runc
- * and securejoin apply). Writes at most size bytes; false when it does not fit.
+ * and securejoin apply). Allocated, of any length; NULL when out of memory.
  */
-bool oci_spec_clean_path(const char *path, char *out, size_t size);
-
-/* Is `path` "/dev/shm" once cleaned? */
-bool oci_spec_path_is_dev_shm(const char *path);
+char *oci_spec_clean_path(const char *path);
