@@ -34,23 +34,18 @@ void log_init(int max_priority, bool use_syslog)
 }
 
 /*
- * "<PRI>oci-shm-hook[PID]: message": RFC 3164 without the optional time
- * stamp, which journald and rsyslog then take from the moment they receive
- * the message. Writing one would mean reading the time zone at every
- * container start, and a static libc's time zone code is a tenth of the
- * hook's resident memory (tests/bench).
+ * "<PRI>oci-shm-hook[PID]: ": RFC 3164 without the optional time stamp, which
+ * journald and rsyslog then take from the moment they receive the message.
+ * Writing one would mean reading the time zone at every container start, and
+ * a static libc's time zone code is a tenth of the hook's resident memory
+ * (tests/bench). Its length, or 0 when there is no syslog to send to.
  */
-static void send_syslog(int priority, const char *message)
+static size_t syslog_header(int priority, char *buf, size_t size)
 {
-        char line[4200];
-
         if (syslog_fd < 0)
-                return;
-        int n = snprintf(line, sizeof(line), "<%d>oci-shm-hook[%d]: %s", LOG_DAEMON | priority,
-                         (int)getpid(), message);
-        if (n > 0)
-                send(syslog_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
-                     MSG_DONTWAIT | MSG_NOSIGNAL);
+                return 0;
+        int n = snprintf(buf, size, "<%d>oci-shm-hook[%d]: ", LOG_DAEMON | priority, (int)getpid());
+        return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 static bool is_continuation(unsigned char c)
@@ -126,19 +121,23 @@ void log_sanitize(char *text)
  */
 void log_msg(int priority, const char *fmt, ...)
 {
-        char buf[4096];
+        /* One buffer for the syslog line, the message after its header. */
+        char line[4200];
         va_list ap;
 
         if (priority > log_max_priority)
                 return;
+        size_t head = syslog_header(priority, line, sizeof(line));
+        char *message = line + head;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        vsnprintf(message, sizeof(line) - head, fmt, ap);
         va_end(ap);
-        log_sanitize(buf);
-        send_syslog(priority, buf);
+        log_sanitize(message);
+        if (head)
+                send(syslog_fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (priority <= LOG_WARNING)
                 fprintf(stderr, "oci-shm-hook: %s%s\n",
-                        priority <= LOG_ERR ? "error: " : "warning: ", buf);
+                        priority <= LOG_ERR ? "error: " : "warning: ", message);
 }
 
 int log_level_parse(const char *name)

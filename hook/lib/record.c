@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,38 +55,68 @@ bool record_name_parse(const char *name, pid_t *pid, uint64_t *start_time)
         return parse_pid(buf, pid) == 0 && proc_parse_u64(dash + 1, start_time) == 0;
 }
 
-/* A value on one line: control characters become '?'; NULL is "-". */
-static const char *line_value(const char *s, char *buf, size_t size)
+/* The text of a record as it is built; full once something did not fit. */
+struct record_text {
+        char *buf;
+        size_t size, len;
+        bool full;
+};
+
+static void text_add(struct record_text *t, const char *fmt, ...)
 {
-        size_t n = 0;
-        if (!s)
-                return "-";
-        for (; *s && n + 1 < size; s++)
-                buf[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-        buf[n] = '\0';
-        return n ? buf : "?";
+        va_list ap;
+        if (t->full)
+                return;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= t->size - t->len)
+                t->full = true;
+        else
+                t->len += (size_t)n;
+}
+
+/* "key=value<tail>\n", the value on one line: control characters become '?', at
+ * most VALUE_MAX - 1 bytes of it are kept, an empty one is "?" and NULL "-". */
+static void text_add_value(struct record_text *t, const char *key, const char *value,
+                           const char *tail)
+{
+        const char *s = !value ? "-" : !*value ? "?" : value;
+        text_add(t, "%s=", key);
+        for (size_t i = 0; s[i] && i + 1 < VALUE_MAX && !t->full; i++) {
+                if (t->len + 1 >= t->size) {
+                        t->full = true;
+                        break;
+                }
+                unsigned char c = (unsigned char)s[i];
+                t->buf[t->len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        }
+        text_add(t, "%s\n", tail);
 }
 
 int record_format(const struct decision_record *r, char *buf, size_t size)
 {
-        char id[VALUE_MAX], engine[64], image[VALUE_MAX], rule[VALUE_MAX], kind[64], result[64];
-        char rule_text[VALUE_MAX];
-        const char *rule_value = NULL;
-        if (r->rule_file) {
-                snprintf(rule_text, sizeof(rule_text), "%s:%u", r->rule_file, r->rule_line);
-                rule_value = rule_text;
-        }
-        int n = snprintf(buf, size,
-                         "version=%d\nid=%s\npid=%d\nstart_time=%" PRIu64
-                         "\nengine=%s\nimage=%s\nrule=%s\nkind=%s\ntarget=%" PRIu64
-                         "\nafter=%" PRIu64 "\nresult=%s\ntime=%" PRId64 "\n",
-                         RECORD_VERSION, line_value(r->id, id, sizeof(id)), (int)r->pid,
-                         r->start_time, line_value(r->engine, engine, sizeof(engine)),
-                         line_value(r->image, image, sizeof(image)),
-                         line_value(rule_value, rule, sizeof(rule)),
-                         line_value(r->kind, kind, sizeof(kind)), r->target, r->after,
-                         line_value(r->result, result, sizeof(result)), r->time);
-        return n < 0 || (size_t)n >= size ? -E2BIG : n;
+        struct record_text t = {.buf = buf, .size = size};
+        char line[16] = "";
+
+        if (!size)
+                return -E2BIG;
+        if (r->rule_file)
+                snprintf(line, sizeof(line), ":%u", r->rule_line);
+        text_add(&t, "version=%d\n", RECORD_VERSION);
+        text_add_value(&t, "id", r->id, "");
+        text_add(&t, "pid=%d\nstart_time=%" PRIu64 "\n", (int)r->pid, r->start_time);
+        text_add_value(&t, "engine", r->engine, "");
+        text_add_value(&t, "image", r->image, "");
+        text_add_value(&t, "rule", r->rule_file, line);
+        text_add_value(&t, "kind", r->kind, "");
+        text_add(&t, "target=%" PRIu64 "\nafter=%" PRIu64 "\n", r->target, r->after);
+        text_add_value(&t, "result", r->result, "");
+        text_add(&t, "time=%" PRId64 "\n", r->time);
+        if (t.full)
+                return -E2BIG;
+        buf[t.len] = '\0';
+        return (int)t.len;
 }
 
 struct record_key {

@@ -115,6 +115,10 @@ static int options_words(int argc, char **argv, struct options *o)
         return -1;
 }
 
+/* explain's --annotation options: out of every container start's stack, which
+ * zeroing 4 KiB of them would only deepen; the command line is parsed once. */
+static struct annotation cli_annotations[MAX_CLI_ANNOTATIONS];
+
 int options_parse(int argc, char **argv, struct options *o)
 {
         enum {
@@ -150,7 +154,8 @@ int options_parse(int argc, char **argv, struct options *o)
         struct shm_error e = {0};
         int c;
 
-        *o = (struct options){.command = CMD_HOOK, .log_priority = LOG_INFO};
+        *o = (struct options){
+            .command = CMD_HOOK, .log_priority = LOG_INFO, .annotations = cli_annotations};
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":p:hV", long_options, NULL)) != -1) {
                 switch (c) {
@@ -195,7 +200,7 @@ int options_parse(int argc, char **argv, struct options *o)
                                 return usage_error("more than %d --annotation options",
                                                    MAX_CLI_ANNOTATIONS);
                         *eq = '\0';
-                        o->annotations[o->n_annotations++] =
+                        cli_annotations[o->n_annotations++] =
                             (struct annotation){.key = optarg, .value = eq + 1};
                         break;
                 }

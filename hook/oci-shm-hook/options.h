@@ -28,7 +28,7 @@ struct options {
         const char *id;
         bool has_memory_limit;
         uint64_t memory_limit;
-        struct annotation annotations[MAX_CLI_ANNOTATIONS];
+        const struct annotation *annotations; /* static storage: argv is parsed once */
         size_t n_annotations;
 };
 
