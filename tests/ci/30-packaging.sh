@@ -83,12 +83,8 @@ fi
 # ---- 2. cmake --install with DESTDIR ----
 echo "--- cmake --install"
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD/CMakeCache.txt")
-# GNUInstallDirs: a relative SYSCONFDIR is under the prefix, except /etc for /usr and /.
-sysconf=$(sed -n 's/^CMAKE_INSTALL_SYSCONFDIR:PATH=//p' "$BUILD/CMakeCache.txt")
-case $sysconf in
-/*) ;;
-*) case $prefix in /usr | /) sysconf=/$sysconf ;; *) sysconf=$prefix/$sysconf ;; esac ;;
-esac
+# The policy is where the hook reads it, whatever the prefix (this build's is $prefix).
+sysconf=/etc
 DEST=$WORK/destdir
 DESTDIR=$DEST cmake --install "$BUILD" >"$WORK/install.log"
 (cd "$DEST" && find . -type f -printf '%m %p\n' | sort) >"$WORK/installed.txt"
