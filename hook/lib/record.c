@@ -240,7 +240,7 @@ static bool prune_tmp(int dir_fd, const char *name, time_t now)
 
 int record_prune_fd(int dir_fd, size_t *live)
 {
-        int fd = dup(dir_fd);
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         DIR *d = fdopendir(fd);

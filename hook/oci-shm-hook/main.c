@@ -148,7 +148,7 @@ static int apply_decision(const struct options *o, struct hook_run *h,
                           const struct policy_decision *decision, struct decision_line *line)
 {
         struct shm_outcome outcome;
-        struct shm_error err = {0}, ignored = {0};
+        struct shm_error err = {0}, record_err = {0};
         struct shm_apply_args args = {
             .pid = h->state.pid,
             .spec = &h->spec,
@@ -160,7 +160,7 @@ static int apply_decision(const struct options *o, struct hook_run *h,
 
         /* Before joining the container: the engine's files and /run are the host's. */
         image_lookup_name(&h->lookup);
-        _cleanup_close_ int record_dir = record_dir_open(RECORD_DIR, &ignored);
+        _cleanup_close_ int record_dir = record_dir_open(RECORD_DIR, &record_err);
         if (shm_apply(&args, &outcome, &err) < 0) {
                 line->result = "failed";
                 line->error = err.message;
@@ -171,6 +171,9 @@ static int apply_decision(const struct options *o, struct hook_run *h,
         line->result = outcome.result;
         log_decision(LOG_INFO, line);
         /* For `status`; it never fails or delays the container. */
+        if (record_dir < 0)
+                log_msg(LOG_DEBUG, "container=%s: no decision record: %s", h->state.id,
+                        record_err.message);
         record_write(
             record_dir,
             &(struct decision_record){
