@@ -63,6 +63,9 @@ struct record_text {
 };
 
 static void text_add(struct record_text *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct record_text *t, const char *fmt, ...)
 {
         va_list ap;
         if (t->full)
