@@ -4,6 +4,25 @@
 
 #include "fileio.h"
 
+/* Write `text` to dir/name and read it back with read_fd_bounded(size, max). */
+static void expect_read(const char *dir, const char *name, const char *text, size_t size,
+                        size_t max)
+{
+        struct shm_error e = {0};
+        char *path, *out = NULL;
+        size_t len = 0;
+
+        unit_write(dir, name, text);
+        path = unit_path(dir, name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(read_fd_bounded(fd, size, max, name, &out, &len, &e), 0);
+        assert_int_equal(len, strlen(text));
+        assert_string_equal(out, text); /* NUL-terminated */
+        free(out);
+        close(fd);
+        free(path);
+}
+
 static void test_read_fd_bounded(void **state)
 {
         struct shm_error e = {0};
@@ -11,51 +30,20 @@ static void test_read_fd_bounded(void **state)
         size_t len = 0;
         int fd;
 
-        unit_write(dir, "f", "hello");
-        path = unit_path(dir, "f");
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 0, 5, "f", &out, &len, &e), 0);
-        assert_int_equal(len, 5);
-        assert_string_equal(out, "hello"); /* NUL-terminated */
-        free(out);
-        close(fd);
-
+        expect_read(dir, "f", "hello", 0, 5);
         /* With the size fstat gave: the same text. */
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 5, 16, "f", &out, &len, &e), 0);
-        assert_int_equal(len, 5);
-        assert_string_equal(out, "hello");
-        free(out);
-        close(fd);
-
+        expect_read(dir, "f", "hello", 5, 16);
         /* A file that grew after its fstat is read to its end, not to the old size. */
-        unit_write(dir, "grown", "hello, world");
-        char *grown = unit_path(dir, "grown");
-        fd = open(grown, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 5, 64, "grown", &out, &len, &e), 0);
-        assert_int_equal(len, 12);
-        assert_string_equal(out, "hello, world");
-        free(out);
-        close(fd);
-        free(grown);
+        expect_read(dir, "grown", "hello, world", 5, 64);
+        /* An empty input is an empty string. */
+        expect_read(dir, "empty", "", 0, 16);
 
         /* One byte over the cap: EFBIG, the message names the input, nothing returned. */
-        out = NULL;
+        path = unit_path(dir, "f");
         fd = open(path, O_RDONLY | O_CLOEXEC);
         assert_int_equal(read_fd_bounded(fd, 0, 4, "the input", &out, &len, &e), -EFBIG);
         assert_contains(e.message, "the input");
         assert_null(out);
-        close(fd);
-
-        /* An empty input is an empty string. */
-        unit_write(dir, "empty", "");
-        free(path);
-        path = unit_path(dir, "empty");
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(read_fd_bounded(fd, 0, 16, "empty", &out, &len, &e), 0);
-        assert_int_equal(len, 0);
-        assert_string_equal(out, "");
-        free(out);
         close(fd);
         free(path);
         unit_rm_rf(dir);
