@@ -273,6 +273,13 @@ expect_contains "explain --bundle: the size" "$explain" "2147483648 bytes"
 expect_eq "the running container's /dev/shm (KiB)" \
         "$("${PODMAN[@]}" exec "$NAME-bg" sh -c "$SHOW")" 2097152
 "${PODMAN[@]}" rm -f -t 0 "$NAME-bg" >/dev/null
+# The installed hook recorded these containers in the machine's /run/oci-shm-hook, as
+# it should; take back the records of this test's image, and check there were some.
+records=$(grep -lFx "image=$IMAGE" /run/oci-shm-hook/* 2>/dev/null || true)
+[ -n "$records" ] && pass "the installed hook wrote its decision records" ||
+        fail "no decision record of $IMAGE in /run/oci-shm-hook"
+# shellcheck disable=SC2086 # one path a line, no spaces in them
+rm -f $records
 
 # An admin's edit survives reinstalling the package (conffile).
 apt-get install -y -qq --reinstall "$STAGE/$(basename "$DEB")" >"$WORK/apt2.log" 2>&1 ||
