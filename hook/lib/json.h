@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Strict, bounded JSON on top of yajl's tree API. */
+/* Strict, bounded JSON on top of yajl: a tree parser and a streamed event parser. */
 #pragma once
 
 #include <stdbool.h>

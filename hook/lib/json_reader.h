@@ -69,7 +69,6 @@ struct json_reader {
         int next;  /* the field of the value that follows a key; -1: skipped */
         char *key; /* the current key of a map */
         size_t key_cap;
-        bool stopped;
 };
 
 /* Read all of text (or, with an fd, at most max bytes of it) against the table. */

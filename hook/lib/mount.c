@@ -407,7 +407,7 @@ static int resize_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, cons
         return 0;
 }
 
-/* Mount a fresh tmpfs on the directory shm_fd, then check it landed there. */
+/* Mount a fresh tmpfs on the directory shm_fd (mount_fresh checks it landed there). */
 int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const char *shown,
                     int *attached, struct shm_error *err)
 {
@@ -453,10 +453,12 @@ int shm_mount_tmpfs(int shm_fd, uint64_t bytes, enum shm_mount_api api, const ch
         return 0;
 }
 
-static int bind_host_shm(int host_tree_fd, int shm_fd, enum shm_mount_api api, const char *shown,
-                         struct shm_error *err)
+static int bind_host_shm(int host_tree_fd, int shm_fd, const char *shown, struct shm_error *err)
 {
-        if (api == SHM_MOUNT_API_AUTO && host_tree_fd >= 0) {
+        /* By the clone whenever there is one: api can have turned LEGACY since it was
+         * opened (openat2 missing, open_tree there: Linux 5.2 to 5.5), and the clone is
+         * what mount_fresh() detaches if the check after fails. */
+        if (host_tree_fd >= 0) {
                 if (move_mount(host_tree_fd, "", shm_fd, "",
                                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                         return shm_error_set(err, errno,
@@ -724,7 +726,7 @@ static int observe_target(struct apply *a, struct shm_error *err)
 
 static int mount_fresh(struct apply *a, struct shm_outcome *out, struct shm_error *err)
 {
-        int r = a->args->host ? bind_host_shm(a->host_tree_fd, a->target.fd, a->api, a->shown, err)
+        int r = a->args->host ? bind_host_shm(a->host_tree_fd, a->target.fd, a->shown, err)
                               : shm_mount_tmpfs(a->target.fd, a->args->bytes, a->api, a->shown,
                                                 &a->attached, err);
         if (r < 0)

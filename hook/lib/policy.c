@@ -993,8 +993,8 @@ int policy_decide(const struct policy *p, const struct policy_input *in,
                 }
                 clamp(out, page_limit(in->memory_limit), "memory limit");
                 /* tmpfs reads size=0 as "unlimited": never ask for less than a page. */
-                if (out->bytes < 4096)
-                        out->bytes = 4096;
+                if (out->bytes < SIZE_PAGE_BYTES)
+                        out->bytes = SIZE_PAGE_BYTES;
                 out->kind = DECISION_SIZE;
                 return 0;
         }

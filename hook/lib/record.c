@@ -323,8 +323,11 @@ int record_write_into(int dir_fd, const char *dir, const struct decision_record 
         if (fd < 0)
                 return shm_error_set(err, errno, "cannot create '%s/%s': %s", dir, tmp,
                                      strerror(errno));
+        errno = 0;
         if (write(fd, text, (size_t)len) != len) {
-                ret = shm_error_set(err, errno ? errno : EIO, "cannot write '%s/%s'", dir, tmp);
+                int code = errno ? errno : EIO; /* a short write sets none */
+                ret =
+                    shm_error_set(err, code, "cannot write '%s/%s': %s", dir, tmp, strerror(code));
                 unlinkat(dir_fd, tmp, 0);
                 return ret;
         }

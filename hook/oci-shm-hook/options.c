@@ -80,11 +80,11 @@ static int options_words(int argc, char **argv, struct options *o)
                         o->command = CMD_CHECK;
                 else if (strcmp(word, "explain") == 0)
                         o->command = CMD_EXPLAIN;
-                else if (strcmp(word, "prestart") == 0 || strcmp(word, "createRuntime") == 0)
-                        o->stage = word;
-                else if (strcmp(word, "createContainer") == 0 ||
-                         strcmp(word, "startContainer") == 0 || strcmp(word, "poststart") == 0 ||
-                         strcmp(word, "poststop") == 0)
+                else if (strcmp(word, "prestart") == 0 || strcmp(word, "createRuntime") == 0) {
+                        /* the stages it is made for: nothing differs between them */
+                } else if (strcmp(word, "createContainer") == 0 ||
+                           strcmp(word, "startContainer") == 0 || strcmp(word, "poststart") == 0 ||
+                           strcmp(word, "poststop") == 0)
                         return usage_error("stage '%s' is not supported: register the hook as "
                                            "prestart or createRuntime",
                                            word);

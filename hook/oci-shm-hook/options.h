@@ -17,7 +17,6 @@ enum command { CMD_HOOK, CMD_CHECK, CMD_EXPLAIN };
 struct options {
         enum command command;
         const char *policy;
-        const char *stage;
         bool fail_on_policy_error;
         int log_priority;
         enum shm_mount_api mount_api;
