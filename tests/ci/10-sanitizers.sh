@@ -11,7 +11,7 @@
 # fails this phase, even from a run whose test did not notice.
 set -euo pipefail
 TOP=$(pwd)
-BUILD=${BUILD:-$TOP/build}
+BUILD=$(realpath -m "${BUILD:-$TOP/build}") # absolute: hooks and phases run elsewhere
 ASAN_BUILD=$BUILD-asan
 
 cmake -S "$TOP" -B "$ASAN_BUILD" -DOCI_SHM_HOOK_WERROR=ON -DOCI_SHM_HOOK_SANITIZE=ON >/dev/null

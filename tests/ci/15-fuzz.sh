@@ -6,7 +6,7 @@
 # Long runs:  tests/fuzz/run-long.sh TARGET|all SECONDS
 set -euo pipefail
 TOP=$(pwd)
-BUILD=${BUILD:-$TOP/build}
+BUILD=$(realpath -m "${BUILD:-$TOP/build}") # absolute: hooks and phases run elsewhere
 FUZZ_BUILD=$BUILD-fuzz
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 TARGETS=(state spec json policy size imageref mountinfo)

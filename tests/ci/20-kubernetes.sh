@@ -8,7 +8,7 @@
 # Env: BUILD = the build directory (for the binaries). Run from the repo top.
 set -euo pipefail
 TOP=$(pwd)
-BUILD=${BUILD:-$TOP/build}
+BUILD=$(realpath -m "${BUILD:-$TOP/build}") # absolute: hooks and phases run elsewhere
 export OCI_SHM_HOOK_BIN=$BUILD/oci-shm-hook
 # shellcheck source=../integration/lib.sh
 source "$TOP/tests/integration/lib.sh"
@@ -97,14 +97,7 @@ snapshot >"$WORK/node-before"
 
 # The ConfigMap volume: files are symlinks through ..data, swapped on update.
 CM=$WORK/configmap
-cm_set() { # cm_set TEXT: publish a new ConfigMap version, as the kubelet does
-        local v
-        v="..$(date +%s%N)"
-        mkdir "$CM/$v"
-        printf '%s\n' "$1" >"$CM/$v/policy.conf"
-        ln -sfn "$v" "$CM/..data_tmp" && mv -T "$CM/..data_tmp" "$CM/..data"
-        [ -L "$CM/policy.conf" ] || ln -s ..data/policy.conf "$CM/policy.conf"
-}
+cm_set() { configmap_publish "$CM" "$1"; } # as the kubelet publishes a new version
 mkdir -p "$CM"
 cm_set "image=selenium/* shm=2g"
 

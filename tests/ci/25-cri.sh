@@ -12,7 +12,7 @@
 # these cases of test_pods.py (e.g. "match retag").
 set -euo pipefail
 TOP=$(pwd)
-BUILD=${BUILD:-$TOP/build}
+BUILD=$(realpath -m "${BUILD:-$TOP/build}") # absolute: hooks and phases run elsewhere
 export OCI_SHM_HOOK_BIN=$BUILD/oci-shm-hook
 # shellcheck source=../integration/lib.sh
 source "$TOP/tests/integration/lib.sh"
@@ -266,14 +266,7 @@ fn_snapshot() { (cd "$FN" && find . -printf '%y %m %p\n' | sort && find . -type 
 fn_snapshot >"$WORK/fake-node-before"
 CM2=$WORK/configmap2
 mkdir -p "$CM2"
-cm2_set() { # a new ConfigMap version, swapped in through ..data as the kubelet does
-        local v
-        v="..$(date +%s%N)"
-        mkdir "$CM2/$v"
-        printf '%s\n' "$1" >"$CM2/$v/policy.conf"
-        ln -sfn "$v" "$CM2/..data_tmp" && mv -T "$CM2/..data_tmp" "$CM2/..data"
-        [ -L "$CM2/policy.conf" ] || ln -s ..data/policy.conf "$CM2/policy.conf"
-}
+cm2_set() { configmap_publish "$CM2" "$1"; }
 cm2_set "image=selenium/* shm=2g"
 # ds_run MANIFEST CONTAINER [podman run options] [-- NAME=VALUE...]: output in $out, status in $rc
 ds_run() {

@@ -19,7 +19,7 @@
 # Env: BUILD = the build directory. Run from the top of the repository.
 set -euo pipefail
 TOP=$(pwd)
-BUILD=${BUILD:-$TOP/build}
+BUILD=$(realpath -m "${BUILD:-$TOP/build}") # absolute: hooks and phases run elsewhere
 export OCI_SHM_HOOK_BIN=$BUILD/oci-shm-hook
 # shellcheck source=../integration/lib.sh
 source "$TOP/tests/integration/lib.sh"
@@ -117,13 +117,17 @@ mkdir -p "$SRC"
 tar -C "$TOP" --exclude='./build*' --exclude=./.git --exclude='*/node_modules' -cf - . | tar -C "$SRC" -xf -
 rm -rf "$SRC/debian"
 cp -r "$TOP/packaging/debian" "$SRC/debian"
-if (cd "$SRC" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$STAGE/build.log" 2>&1; then
-        pass "dpkg-buildpackage -us -uc -b"
-else
-        tail -40 "$STAGE/build.log"
-        fail "dpkg-buildpackage failed"
-        finish
-fi
+# Build the .deb of source tree $1, its log in $2; $3 names it in the result.
+build_deb() {
+        if (cd "$1" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$2" 2>&1; then
+                pass "dpkg-buildpackage $3"
+        else
+                tail -40 "$2"
+                fail "dpkg-buildpackage $3 failed"
+                finish
+        fi
+}
+build_deb "$SRC" "$STAGE/build.log" "-us -uc -b"
 DEB=$(ls "$STAGE"/oci-shm-hook_"$VERSION"_*.deb)
 contents=$(dpkg-deb -c "$DEB" | awk '{print $6}')
 for f in ./usr/libexec/oci/hooks.d/oci-shm-hook ./usr/libexec/oci/hooks.d/oci-shm-runtime \
@@ -320,13 +324,7 @@ sed -i "s/^project(oci-shm-hook VERSION $VERSION /project(oci-shm-hook VERSION $
         cat "$SRC/debian/changelog"
 } >"$SRC2/debian/changelog"
 echo "# (a line the next version adds to the shipped policy)" >>"$SRC2/config/policy.conf"
-if (cd "$SRC2" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$WORK/build2.log" 2>&1; then
-        pass "dpkg-buildpackage of $V2"
-else
-        tail -40 "$WORK/build2.log"
-        fail "dpkg-buildpackage of $V2 failed"
-        finish
-fi
+build_deb "$SRC2" "$WORK/build2.log" "of $V2"
 DEB2=$(ls "$WORK"/deb2/oci-shm-hook_"$V2"_*.deb)
 if dpkg-query -W -f '${Status}' oci-shm-hook 2>/dev/null | grep -q installed || [ -e /etc/oci-shm-hook ]; then
         fail "oci-shm-hook or /etc/oci-shm-hook is on this machine already; not testing the upgrade"

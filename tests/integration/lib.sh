@@ -206,6 +206,17 @@ expect_ne() {
         fi
 }
 
+# configmap_publish DIR TEXT: a new version of a ConfigMap volume with TEXT as its
+# policy.conf, swapped in through ..data as the kubelet does.
+configmap_publish() {
+        local v
+        v="..$(date +%s%N)"
+        mkdir "$1/$v"
+        printf '%s\n' "$2" >"$1/$v/policy.conf"
+        ln -sfn "$v" "$1/..data_tmp" && mv -T "$1/..data_tmp" "$1/..data"
+        [ -L "$1/policy.conf" ] || ln -s ..data/policy.conf "$1/policy.conf"
+}
+
 finish() {
         if [ "$FAILURES" -gt 0 ]; then
                 echo "$TEST_NAME: $FAILURES failure(s)"
